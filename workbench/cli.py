@@ -1,0 +1,49 @@
+"""The ``workbench`` command: ``warmup``, ``demo`` (later ``serve`` and ``bench``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _warmup(args: argparse.Namespace) -> int:
+    from .core.warmup import warmup
+
+    start = time.perf_counter()
+    print("Compiling and caching numba kernels:")
+    warmup()
+    print(f"done in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import workbench as wb
+
+    print("One-compartment PK, 100 mg oral every 12 h x 4:")
+    pk = wb.OneCompartment(route="oral", dose=100.0, n_doses=4, interval=12.0, t_end=96.0, n_points=961)
+    traj = pk.simulate()
+    print(traj)
+    print("\nNCA of C:")
+    print(wb.nca(traj, "C", dose=pk.F * pk.dose * pk.n_doses))
+    print("\nTMDD, apparent clearance and terminal half-life versus dose:")
+    table = wb.dose_scan(wb.TMDD(), [1.0, 10.0, 100.0, 1000.0, 10000.0], t_end=1000.0)
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``workbench`` command."""
+    parser = argparse.ArgumentParser(prog="workbench", description="Interactive modeling workbench")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("warmup", help="compile and cache every numba kernel").set_defaults(run=_warmup)
+    sub.add_parser("demo", help="simulate PK and TMDD models and print summaries").set_defaults(run=_demo)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

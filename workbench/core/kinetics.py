@@ -1,0 +1,272 @@
+"""Rate laws, right-hand side and analytic Jacobian of a reaction network, as numba kernels.
+
+A network reaches the kernels only as :class:`NetworkArrays`: plain integer and float arrays.
+Because every network has the same array types, a new network or a new parameter value reuses
+the compiled code; nothing is compiled per model.
+
+Units and conventions
+---------------------
+The state ``y`` holds species concentrations (amount / volume of the species' compartment).
+Each reaction ``j`` has a rate ``v_j`` in amount per time, so that::
+
+    dy_i/dt = (1 / V_i) * sum_j S_ij * v_j + u_i / V_i
+
+with ``S`` the net stoichiometry, ``V_i`` the volume of species ``i``'s compartment and ``u``
+a zero-order input (amount per time, from infusions). Rate laws are evaluated on
+concentrations; all kinds except ``FLOW`` give a rate per volume that is multiplied by the
+reaction's compartment volume. Volumes are entries of the parameter vector ``p`` (index -1
+means a unit volume), so they can vary like any other parameter.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "FLOW",
+    "HILL_ACTIVATION",
+    "HILL_REPRESSION",
+    "MASS_ACTION",
+    "MICHAELIS_MENTEN",
+    "QE_COMPLEX",
+    "QE_FREE",
+    "NetworkArrays",
+    "network_jacobian",
+    "network_rhs",
+    "reaction_rates",
+]
+
+# Rate-law kinds. ``par[j]`` holds up to three parameter indices, ``mod[j]`` up to two
+# species indices; -1 marks an unused slot.
+MASS_ACTION = 0  # k * prod_r y_r**order_r                         par: k
+MICHAELIS_MENTEN = 1  # vmax * s / (km + s)                         par: vmax, km; mod: s
+HILL_ACTIVATION = 2  # vmax * x**n / (K**n + x**n)                  par: vmax, K, n; mod: x
+HILL_REPRESSION = 3  # vmax * K**n / (K**n + x**n)                  par: vmax, K, n; mod: x
+FLOW = 4  # q * y_src / partition, amount per time (no volume)      par: q, partition; mod: src
+QE_COMPLEX = 5  # k * c(a, b, K): quasi-equilibrium complex         par: k, K; mod: a, b
+QE_FREE = 6  # k * (a - c(a, b, K)): free part of a at equilibrium  par: k, K; mod: a, b
+
+N_KINDS = 7
+
+
+class NetworkArrays(NamedTuple):
+    """A reaction network compiled to arrays for the kernels.
+
+    Attributes
+    ----------
+    kind : int64[n_reactions]
+        Rate-law kind of each reaction (module constants).
+    par : int64[n_reactions, 3]
+        Parameter indices used by each rate law, -1 where unused.
+    mod : int64[n_reactions, 2]
+        Species indices read by non-mass-action rate laws, -1 where unused.
+    vol : int64[n_reactions]
+        Parameter index of the volume of each reaction's compartment, -1 for a unit volume.
+    reac_ptr, reac_sp, reac_ord : int64
+        Reactants in compressed rows: reaction ``j`` has reactants
+        ``reac_sp[reac_ptr[j]:reac_ptr[j + 1]]`` with orders ``reac_ord[...]``.
+    stoi_ptr, stoi_sp : int64; stoi_val : float64
+        Net stoichiometry in compressed rows, same layout.
+    sp_vol : int64[n_species]
+        Parameter index of each species' compartment volume, -1 for a unit volume.
+    """
+
+    kind: np.ndarray
+    par: np.ndarray
+    mod: np.ndarray
+    vol: np.ndarray
+    reac_ptr: np.ndarray
+    reac_sp: np.ndarray
+    reac_ord: np.ndarray
+    stoi_ptr: np.ndarray
+    stoi_sp: np.ndarray
+    stoi_val: np.ndarray
+    sp_vol: np.ndarray
+
+
+@njit(cache=True, error_model="numpy")
+def _ipow(x, n):
+    """x**n for a small non-negative integer n, by multiplication (exact and fast)."""
+    r = 1.0
+    for _ in range(n):
+        r *= x
+    return r
+
+
+@njit(cache=True, error_model="numpy")
+def qe_complex(a, b, kd):
+    """Complex at quasi-equilibrium of a + b <-> c with dissociation constant kd.
+
+    Returns ``(c, delta)`` with ``c`` the root of ``c**2 - (a + b + kd) c + a b = 0`` that
+    lies in [0, min(a, b)], computed as ``2ab / (s + delta)`` to avoid cancellation, and
+    ``delta = s - 2c > 0``, which the derivatives need: dc/da = (b - c) / delta,
+    dc/db = (a - c) / delta, dc/dkd = -c / delta.
+    """
+    a = max(a, 0.0)
+    b = max(b, 0.0)
+    s = a + b + kd
+    delta = np.sqrt((a - b) * (a - b) + kd * (2.0 * (a + b) + kd))
+    denom = s + delta
+    if denom <= 0.0:
+        return 0.0, 0.0
+    return 2.0 * a * b / denom, delta
+
+
+@njit(cache=True, error_model="numpy")
+def _hill_fraction(x, k, n):
+    """x**n / (k**n + x**n) and its derivative in x, for x clipped at zero."""
+    if x <= 0.0:
+        if n == 1.0:
+            return 0.0, 1.0 / k
+        return 0.0, 0.0
+    xn = x**n
+    kn = k**n
+    den = kn + xn
+    return xn / den, n * kn * xn / (x * den * den)
+
+
+# The kernels below keep the per-reaction work inline in one loop. A call to a function that
+# takes the network tuple costs eleven array reference counts (about 0.1 us) whenever LLVM
+# does not inline it, which would dominate the cost of a small network; helpers therefore
+# take scalars only.
+
+
+# Inlined (at numba's IR level) into network_rhs: a call would keep the arguments' reference
+# counts alive around it, which measured as twice the cost of the whole right-hand side.
+@njit(cache=True, error_model="numpy", inline="always")
+def reaction_rates(net, p, y, v):
+    """Fill ``v`` with the rate of every reaction (amount per time)."""
+    for j in range(net.kind.shape[0]):
+        kind = net.kind[j]
+        k = p[net.par[j, 0]]
+        if kind == FLOW:
+            partition = 1.0 if net.par[j, 1] < 0 else p[net.par[j, 1]]
+            v[j] = k * y[net.mod[j, 0]] / partition
+            continue
+        if kind == MASS_ACTION:
+            w = k
+            for q in range(net.reac_ptr[j], net.reac_ptr[j + 1]):
+                order = net.reac_ord[q]
+                c = y[net.reac_sp[q]]
+                w *= c if order == 1 else _ipow(c, order)
+        elif kind == MICHAELIS_MENTEN:
+            s = y[net.mod[j, 0]]
+            km = p[net.par[j, 1]]
+            # Below zero (round-off undershoot) the rate continues linearly with the slope at 0,
+            # so it stays smooth and pushes s back up.
+            w = k * s / (km + s) if s >= 0.0 else k * s / km
+        elif kind == HILL_ACTIVATION or kind == HILL_REPRESSION:  # noqa: PLR1714 (numba-friendly)
+            frac, _ = _hill_fraction(y[net.mod[j, 0]], p[net.par[j, 1]], p[net.par[j, 2]])
+            w = k * (1.0 - frac if kind == HILL_REPRESSION else frac)
+        else:  # QE_COMPLEX or QE_FREE
+            a = y[net.mod[j, 0]]
+            c, _ = qe_complex(a, y[net.mod[j, 1]], p[net.par[j, 1]])
+            w = k * (c if kind == QE_COMPLEX else max(a, 0.0) - c)
+        v[j] = w if net.vol[j] < 0 else w * p[net.vol[j]]
+
+
+@njit(cache=True, error_model="numpy")
+def network_rhs(net, p, u, y, v, dy):
+    """Right-hand side dy/dt of the network ODE.
+
+    Parameters
+    ----------
+    net : NetworkArrays
+    p : float64[n_parameters]
+    u : float64[n_species]
+        Zero-order input of each species, amount per time.
+    y : float64[n_species]
+        Concentrations.
+    v : float64[n_reactions]
+        Work array; on return holds the reaction rates.
+    dy : float64[n_species]
+        Output.
+    """
+    reaction_rates(net, p, y, v)
+    n = y.shape[0]
+    for i in range(n):
+        dy[i] = u[i]
+    for j in range(net.kind.shape[0]):
+        vj = v[j]
+        for q in range(net.stoi_ptr[j], net.stoi_ptr[j + 1]):
+            dy[net.stoi_sp[q]] += net.stoi_val[q] * vj
+    for i in range(n):
+        if net.sp_vol[i] >= 0:
+            dy[i] /= p[net.sp_vol[i]]
+
+
+@njit(cache=True, error_model="numpy")
+def network_jacobian(net, p, y, jac):
+    """Analytic Jacobian d(dy/dt)/dy of the network ODE, written into ``jac``.
+
+    Each reaction's rate depends on at most a few species; for each dependency ``m`` with
+    dv_j/dy_m = d, column ``m`` receives ``S_ij * d / V_i``.
+    """
+    n = y.shape[0]
+    for i in range(n):
+        for m in range(n):
+            jac[i, m] = 0.0
+    for j in range(net.kind.shape[0]):
+        kind = net.kind[j]
+        k = p[net.par[j, 0]]
+        scale = 1.0 if (kind == FLOW or net.vol[j] < 0) else p[net.vol[j]]
+        # Up to two (species, derivative) pairs for the non-mass-action kinds.
+        col0 = -1
+        col1 = -1
+        d0 = 0.0
+        d1 = 0.0
+        if kind == MASS_ACTION:
+            start = net.reac_ptr[j]
+            stop = net.reac_ptr[j + 1]
+            for r0 in range(start, stop):
+                d = k * scale
+                for r in range(start, stop):
+                    order = net.reac_ord[r]
+                    c = y[net.reac_sp[r]]
+                    if r == r0:
+                        d *= order * (1.0 if order == 1 else _ipow(c, order - 1))
+                    else:
+                        d *= c if order == 1 else _ipow(c, order)
+                column = net.reac_sp[r0]
+                for q in range(net.stoi_ptr[j], net.stoi_ptr[j + 1]):
+                    i = net.stoi_sp[q]
+                    volume = 1.0 if net.sp_vol[i] < 0 else p[net.sp_vol[i]]
+                    jac[i, column] += net.stoi_val[q] * d / volume
+            continue
+        if kind == FLOW:
+            partition = 1.0 if net.par[j, 1] < 0 else p[net.par[j, 1]]
+            col0 = net.mod[j, 0]
+            d0 = k / partition
+        elif kind == MICHAELIS_MENTEN:
+            col0 = net.mod[j, 0]
+            s = y[col0]
+            km = p[net.par[j, 1]]
+            d0 = k * scale * (km / ((km + s) * (km + s)) if s >= 0.0 else 1.0 / km)
+        elif kind == HILL_ACTIVATION or kind == HILL_REPRESSION:  # noqa: PLR1714 (numba-friendly)
+            col0 = net.mod[j, 0]
+            _, dfrac = _hill_fraction(y[col0], p[net.par[j, 1]], p[net.par[j, 2]])
+            d0 = k * scale * (-dfrac if kind == HILL_REPRESSION else dfrac)
+        else:  # QE_COMPLEX or QE_FREE
+            col0 = net.mod[j, 0]
+            col1 = net.mod[j, 1]
+            a = y[col0]
+            b = y[col1]
+            c, delta = qe_complex(a, b, p[net.par[j, 1]])
+            if delta > 0.0:
+                dc_da = (max(b, 0.0) - c) / delta if a >= 0.0 else 0.0
+                dc_db = (max(a, 0.0) - c) / delta if b >= 0.0 else 0.0
+                if kind == QE_COMPLEX:
+                    d0 = k * scale * dc_da
+                    d1 = k * scale * dc_db
+                else:
+                    d0 = k * scale * ((1.0 if a >= 0.0 else 0.0) - dc_da)
+                    d1 = -k * scale * dc_db
+        for q in range(net.stoi_ptr[j], net.stoi_ptr[j + 1]):
+            i = net.stoi_sp[q]
+            factor = net.stoi_val[q] / (1.0 if net.sp_vol[i] < 0 else p[net.sp_vol[i]])
+            jac[i, col0] += factor * d0
+            if col1 >= 0:
+                jac[i, col1] += factor * d1

@@ -1,0 +1,1 @@
+"""Panel / HoloViews apps. Imports everything above it; nothing imports the views."""
