@@ -132,6 +132,20 @@ def _too_small(h, t, t_stop):
 
 
 @njit(cache=True, error_model="numpy")
+def _judge(err, biggest, h, exponent):
+    """Accept a step, or the step size to retry with: ``(accepted, nonfinite, h_retry)``.
+
+    ``err`` is the scaled RMS error estimate, ``biggest`` the largest |component| of the new
+    state and ``exponent`` is -1/(q + 1) for an embedded method of order q.
+    """
+    if not (err < 1e300 and biggest <= BLOWUP):  # also catches NaN
+        return False, True, 0.25 * h
+    if err > 1.0:
+        return False, False, h * max(_SHRINK_MIN, _SAFETY * err**exponent)
+    return True, False, h
+
+
+@njit(cache=True, error_model="numpy")
 def _dopri5_loop(net, p, u, t, t_stop, y, t_out, k_out, out, detect_stiffness, rtol, atol, max_steps, info):
     """Dormand-Prince 5(4) from ``t`` to ``t_stop`` with Shampine's 4th-order dense output.
 
@@ -213,17 +227,11 @@ def _dopri5_loop(net, p, u, t, t_stop, y, t_out, k_out, out, detect_stiffness, r
             stiff_den += (ynew[i] - ysti[i]) ** 2
         err = np.sqrt(err / n)
         # --- accept or reject --------------------------------------------------------------
-        if not (err < 1e300 and biggest <= BLOWUP):  # also catches NaN
-            info[INFO_REJECTED] += 1
-            nonfinite_last = True
-            rejected_last = True
-            h *= 0.25
-            continue
-        nonfinite_last = False
-        if err > 1.0:
+        accepted, nonfinite_last, h_retry = _judge(err, biggest, h, -0.2)
+        if not accepted:
             info[INFO_REJECTED] += 1
             rejected_last = True
-            h *= max(_SHRINK_MIN, _SAFETY * err**-0.2)
+            h = h_retry
             continue
         t_new = t_stop if landing else t + h
         while k_out < n_out and t_out[k_out] <= t_new and t_out[k_out] < t_stop:
@@ -375,17 +383,11 @@ def _rodas4_loop(net, p, u, t, t_stop, y, t_out, k_out, out, rtol, atol, max_ste
             biggest = max(biggest, abs(ynew[i]))
         err = np.sqrt(err / n)
         # --- accept or reject --------------------------------------------------------------
-        if not (err < 1e300 and biggest <= BLOWUP):  # also catches NaN
-            info[INFO_REJECTED] += 1
-            nonfinite_last = True
-            rejected_last = True
-            h *= 0.25
-            continue
-        nonfinite_last = False
-        if err > 1.0:
+        accepted, nonfinite_last, h_retry = _judge(err, biggest, h, -0.25)
+        if not accepted:
             info[INFO_REJECTED] += 1
             rejected_last = True
-            h *= max(_SHRINK_MIN, _SAFETY * err**-0.25)
+            h = h_retry
             continue
         t_new = t_stop if landing else t + h
         if k_out < n_out and t_out[k_out] <= t_new and t_out[k_out] < t_stop:
