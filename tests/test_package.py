@@ -9,7 +9,7 @@ import numba
 import pytest
 
 import workbench
-from workbench.core import kinetics, linalg, ode
+from workbench.core import kinetics, linalg, ode, random, stochastic
 
 
 def run_python(code: str) -> str:
@@ -45,7 +45,7 @@ def test_import_does_not_load_ui_or_heavy_scipy():
 
 
 def _dispatchers():
-    for module in (kinetics, linalg, ode):
+    for module in (kinetics, linalg, ode, random, stochastic):
         for name, obj in vars(module).items():
             if isinstance(obj, numba.core.registry.CPUDispatcher):
                 yield f"{module.__name__}.{name}", obj
@@ -71,6 +71,9 @@ def test_a_fresh_process_loads_every_kernel_from_the_cache():
         wb.PBPK(permeability_limited=["liver"], effect_compartment=True).simulate()
         wb.TMDD(reduction="qss").simulate()
         wb.TMDD(reduction="mm").simulate()
+        wb.TwoStageExpression().ssa(5, seed=1)
+        wb.TwoStageExpression().ssa(5, seed=1, method="tau_leap")
+        wb.BirthDeath().cle(5, seed=1)
         misses = {name: len(d.stats.cache_misses) for name, d in kernel_dispatchers().items()}
         print(json.dumps(misses))
         """

@@ -1,9 +1,13 @@
 """workbench: a Jupyter-native interactive modeling workbench for pharmacometrics and systems biology."""
 
+from typing import Any
+
+from . import analysis
 from .analysis import NCAResult, dose_scan, nca
 from .core import (
     Bolus,
     Dose,
+    Ensemble,
     Flow,
     Hill,
     Infusion,
@@ -20,16 +24,43 @@ from .core import (
     parse_equation,
 )
 from .errors import ModelError, ReactionParseError, SolverError, WorkbenchError
-from .models import MODELS, PBPK, TMDD, Model, OneCompartment, ReceptorBinding, TwoCompartment
+from .models import (
+    MODELS,
+    PBPK,
+    TMDD,
+    AutoActivation,
+    BirthDeath,
+    Model,
+    OneCompartment,
+    ReceptorBinding,
+    TelegraphExpression,
+    TwoCompartment,
+    TwoStageExpression,
+)
 
 __version__ = "0.1.0"
+
+# scipy-based analyses load on first use (see workbench.analysis)
+_FROM_ANALYSIS = {"lna", "lna_trajectory", "steady_state"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_ANALYSIS:
+        value = getattr(analysis, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+
 
 __all__ = [
     "MODELS",
     "PBPK",
     "TMDD",
+    "AutoActivation",
+    "BirthDeath",
     "Bolus",
     "Dose",
+    "Ensemble",
     "Flow",
     "Hill",
     "Infusion",
@@ -49,10 +80,15 @@ __all__ = [
     "Regimen",
     "SolverError",
     "Species",
+    "TelegraphExpression",
     "Trajectory",
     "TwoCompartment",
+    "TwoStageExpression",
     "WorkbenchError",
     "dose_scan",
+    "lna",
+    "lna_trajectory",
     "nca",
     "parse_equation",
+    "steady_state",
 ]

@@ -136,6 +136,27 @@ def _hill_fraction(x, k, n):
 
 # Inlined (at numba's IR level) into network_rhs: a call would keep the arguments' reference
 # counts alive around it, which measured as twice the cost of the whole right-hand side.
+@njit(cache=True, error_model="numpy")
+def saturable_rate(kind, k, q1, q2, a, b):
+    """Rate per volume of the non-mass-action kinds, from scalars only.
+
+    ``k, q1, q2`` are the law's parameters (``vmax, km``; ``vmax, K, n``; ``k, kd``) and
+    ``a, b`` the concentrations of the species it reads (substrate, regulator, or the two
+    binding partners). Shared by the ODE and the stochastic kernels.
+    """
+    if kind == MICHAELIS_MENTEN:
+        # Below zero (round-off undershoot) the rate continues linearly with the slope at 0,
+        # so it stays smooth and pushes the substrate back up.
+        return k * a / (q1 + a) if a >= 0.0 else k * a / q1
+    if kind == HILL_ACTIVATION or kind == HILL_REPRESSION:  # noqa: PLR1714 (numba-friendly)
+        frac, _ = _hill_fraction(a, q1, q2)
+        return k * (1.0 - frac if kind == HILL_REPRESSION else frac)
+    c, _ = qe_complex(a, b, q1)  # QE_COMPLEX or QE_FREE
+    return k * (c if kind == QE_COMPLEX else max(a, 0.0) - c)
+
+
+# Inlined (at numba's IR level) into network_rhs: a call would keep the arguments' reference
+# counts alive around it, which measured as twice the cost of the whole right-hand side.
 @njit(cache=True, error_model="numpy", inline="always")
 def reaction_rates(net, p, y, v):
     """Fill ``v`` with the rate of every reaction (amount per time)."""
@@ -152,19 +173,11 @@ def reaction_rates(net, p, y, v):
                 order = net.reac_ord[q]
                 c = y[net.reac_sp[q]]
                 w *= c if order == 1 else _ipow(c, order)
-        elif kind == MICHAELIS_MENTEN:
-            s = y[net.mod[j, 0]]
-            km = p[net.par[j, 1]]
-            # Below zero (round-off undershoot) the rate continues linearly with the slope at 0,
-            # so it stays smooth and pushes s back up.
-            w = k * s / (km + s) if s >= 0.0 else k * s / km
-        elif kind == HILL_ACTIVATION or kind == HILL_REPRESSION:  # noqa: PLR1714 (numba-friendly)
-            frac, _ = _hill_fraction(y[net.mod[j, 0]], p[net.par[j, 1]], p[net.par[j, 2]])
-            w = k * (1.0 - frac if kind == HILL_REPRESSION else frac)
-        else:  # QE_COMPLEX or QE_FREE
-            a = y[net.mod[j, 0]]
-            c, _ = qe_complex(a, y[net.mod[j, 1]], p[net.par[j, 1]])
-            w = k * (c if kind == QE_COMPLEX else max(a, 0.0) - c)
+        else:
+            q1 = p[net.par[j, 1]]
+            q2 = 0.0 if net.par[j, 2] < 0 else p[net.par[j, 2]]
+            b = 0.0 if net.mod[j, 1] < 0 else y[net.mod[j, 1]]
+            w = saturable_rate(kind, k, q1, q2, y[net.mod[j, 0]], b)
         v[j] = w if net.vol[j] < 0 else w * p[net.vol[j]]
 
 

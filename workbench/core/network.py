@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import ModelError, ReactionParseError
 from . import kinetics as kin
 from .dosing import Dose, events_to_arrays
+from .ensemble import Ensemble, StochasticArrays, run_cle, run_ssa, stochastic_arrays
 from .ratelaws import Flow, Hill, MassAction, MichaelisMenten, QuasiEquilibrium, RateLaw
 from .simulate import integrate, output_times
 from .trajectory import Trajectory
@@ -219,10 +220,13 @@ class ReactionNetwork:
             self._positive: dict[int, str] = {}
             self.reactions: tuple[Reaction, ...] = tuple(self._expand(reactions))
             self.arrays = self._compile()
+            self._derived: dict = {}
             if key is not None:
-                _COMPILED.put(key, (self.reactions, self.arrays, tuple(self._constants), dict(self._positive)))
+                _COMPILED.put(
+                    key, (self.reactions, self.arrays, tuple(self._constants), dict(self._positive), self._derived)
+                )
         else:
-            self.reactions, self.arrays, constants, positive = compiled
+            self.reactions, self.arrays, constants, positive, self._derived = compiled
             self._constants, self._positive = list(constants), dict(positive)
         self.parameter_vector()  # validates the values against the rate laws' requirements
 
@@ -544,6 +548,121 @@ class ReactionNetwork:
             self.arrays, p, y0, times, events, t0=t0, method=method, rtol=rtol, atol=atol, max_steps=max_steps
         )
         return Trajectory(times, self.species, out, units=self.units, info=stats)
+
+    def _stochastic_arrays(self) -> StochasticArrays:
+        if "stochastic" not in self._derived:
+            self._derived["stochastic"] = stochastic_arrays(self.arrays, len(self.species))
+        return self._derived["stochastic"]
+
+    def ssa(
+        self,
+        t_end: float | None = None,
+        n_points: int = 101,
+        n_runs: int = 1000,
+        *,
+        t: Sequence[float] | None = None,
+        t0: float = 0.0,
+        seed: int | np.random.SeedSequence | None = None,
+        method: str = "direct",
+        volume: float = 1.0,
+        parameters: Mapping[str, float] | None = None,
+        initial: Mapping[str, float] | None = None,
+        epsilon: float = 0.03,
+        max_events: int = 100_000_000,
+        threads: int | None = None,
+    ) -> Ensemble:
+        """Stochastic simulation (Gillespie) of an ensemble of independent runs.
+
+        Parameters
+        ----------
+        t_end, n_points, t, t0 : as in :meth:`simulate`
+        n_runs : int
+            Number of independent runs (cells).
+        seed : int or numpy.random.SeedSequence, optional
+            Run ``i`` draws from ``SeedSequence(seed)``'s child ``i``: the same seed gives the
+            same ensemble on any number of threads. ``None`` takes fresh entropy.
+        method : {"direct", "tau_leap"}
+            Gillespie's direct method (exact), or tau-leaping with Cao-Gillespie-Petzold step
+            selection, critical reactions fired one at a time and leaps that would make a count
+            negative halved (approximate; fast for large copy numbers).
+        volume : float
+            System size: molecules per amount unit. Initial copy numbers are ``initial * volume
+            * compartment volume`` and must be whole numbers.
+        parameters, initial : mapping, optional
+            Overrides, as in :meth:`simulate`.
+        epsilon : float
+            Tau-leaping error control (bound on the relative change of propensities per leap).
+        max_events : int
+            Limit on events (or leaps) per run.
+        threads : int, optional
+            Number of threads for this call (default: numba's setting, all cores).
+
+        Returns
+        -------
+        Ensemble
+
+        Raises
+        ------
+        ModelError
+            Invalid options, parameters, or initial amounts that are not whole molecule numbers.
+        SolverError
+            A run hit ``max_events``, fired a reaction without its reactants, or met a negative
+            or non-finite propensity.
+        """
+        times = output_times(t_end, n_points, t, float(t0))
+        return run_ssa(
+            self.arrays,
+            self._stochastic_arrays(),
+            self.species,
+            self.parameter_vector(parameters),
+            self.initial_vector(initial),
+            times,
+            t0=float(t0),
+            n_runs=n_runs,
+            seed=seed,
+            method=method,
+            volume=float(volume),
+            epsilon=float(epsilon),
+            max_events=max_events,
+            threads=threads,
+        )
+
+    def cle(
+        self,
+        t_end: float | None = None,
+        n_points: int = 101,
+        n_runs: int = 1000,
+        *,
+        t: Sequence[float] | None = None,
+        t0: float = 0.0,
+        seed: int | np.random.SeedSequence | None = None,
+        volume: float = 1.0,
+        dt: float | None = None,
+        parameters: Mapping[str, float] | None = None,
+        initial: Mapping[str, float] | None = None,
+        threads: int | None = None,
+    ) -> Ensemble:
+        """Chemical Langevin equation (Euler-Maruyama), an ensemble of real-valued copy numbers.
+
+        ``dt`` defaults to a hundredth of the output spacing. Other parameters as in :meth:`ssa`.
+        """
+        times = output_times(t_end, n_points, t, float(t0))
+        if dt is None:
+            span = times[-1] - float(t0)
+            dt = (span / max(times.size - 1, 1) if span > 0 else 1.0) / 100.0
+        return run_cle(
+            self.arrays,
+            self.species,
+            self.parameter_vector(parameters),
+            self.initial_vector(initial),
+            times,
+            t0=float(t0),
+            n_runs=n_runs,
+            seed=seed,
+            volume=float(volume),
+            dt=float(dt),
+            threads=threads,
+        )
 
     # -- display --------------------------------------------------------------------------
     def __repr__(self) -> str:

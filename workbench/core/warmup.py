@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-from . import kinetics, ode
+from . import kinetics, ode, stochastic
 from .dosing import Bolus, Infusion
 from .network import ReactionNetwork, Species
 from .ratelaws import Flow, Hill, MichaelisMenten, QuasiEquilibrium
@@ -52,6 +52,13 @@ def entry_points() -> Iterator[tuple[str, Callable[[], object]]]:
     yield "network_rhs", lambda: net.rhs(y)
     yield "network_jacobian", lambda: net.jacobian(y)
     yield "qe_complex", lambda: kinetics.qe_complex(1.0, 2.0, 0.5)
+    counts = ReactionNetwork(
+        species={"G": 1.0, "M": 0.0},
+        parameters={"k": 2.0, "g": 1.0, "v": 1.0, "K": 1.0, "n": 2.0},
+        reactions=[("G -> G + M", "k"), ("M ->", "g"), ("-> M", Hill("v", "K", "n", regulator="M"))],
+    )
+    yield "ssa_ensemble", lambda: [counts.ssa(1.0, 3, 4, seed=0, method=m) for m in ("direct", "tau_leap")]
+    yield "cle_ensemble", lambda: counts.cle(1.0, 3, 4, seed=0)
 
 
 def kernel_dispatchers() -> dict[str, object]:
@@ -62,6 +69,8 @@ def kernel_dispatchers() -> dict[str, object]:
         "network_rhs": kinetics.network_rhs,
         "network_jacobian": kinetics.network_jacobian,
         "qe_complex": kinetics.qe_complex,
+        "ssa_ensemble": stochastic.ssa_ensemble,
+        "cle_ensemble": stochastic.cle_ensemble,
     }
 
 

@@ -5,6 +5,7 @@ Imports the core, never the view layer.
 
 from .base import MODELS, Model, Quantity, quantity
 from .binding import ReceptorBinding
+from .gene import AutoActivation, BirthDeath, TelegraphExpression, TwoStageExpression
 from .pk import ORGANS, PBPK, OneCompartment, PKModel, TwoCompartment
 from .tmdd import TMDD
 
@@ -13,11 +14,15 @@ __all__ = [
     "ORGANS",
     "PBPK",
     "TMDD",
+    "AutoActivation",
+    "BirthDeath",
     "Model",
     "OneCompartment",
     "PKModel",
     "Quantity",
     "ReceptorBinding",
+    "TelegraphExpression",
     "TwoCompartment",
+    "TwoStageExpression",
     "quantity",
 ]

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import param
 
-from ..core import Dose, ReactionNetwork, Trajectory
+from ..core import Dose, Ensemble, ReactionNetwork, Trajectory
 from ..errors import ModelError
 
 __all__ = ["MODELS", "Model", "Quantity", "quantity"]
@@ -211,6 +211,55 @@ class Model(param.Parameterized):
         )
         units = {**net.units, **self._memoized("units", self.units)}
         return Trajectory(traj.t, traj.species, traj.values, self.observables(traj), units, traj.info)
+
+    def ssa(
+        self,
+        n_runs: int = 1000,
+        *,
+        t_end: float | None = None,
+        n_points: int | None = None,
+        t: np.ndarray | None = None,
+        seed: int | np.random.SeedSequence | None = None,
+        method: str = "direct",
+        volume: float = 1.0,
+        **options: Any,
+    ) -> Ensemble:
+        """Stochastic simulation of ``n_runs`` independent copies (cells) of the model.
+
+        Time defaults to the model's window; the rest is :meth:`ReactionNetwork.ssa`.
+        """
+        return self._memoized("network", self.network).ssa(
+            self.t_end if t_end is None and t is None else t_end,
+            self.n_points if n_points is None else n_points,
+            n_runs,
+            t=t,
+            seed=seed,
+            method=method,
+            volume=volume,
+            **options,
+        )
+
+    def cle(
+        self,
+        n_runs: int = 1000,
+        *,
+        t_end: float | None = None,
+        n_points: int | None = None,
+        t: np.ndarray | None = None,
+        seed: int | np.random.SeedSequence | None = None,
+        volume: float = 1.0,
+        **options: Any,
+    ) -> Ensemble:
+        """Chemical Langevin ensemble of the model; see :meth:`ReactionNetwork.cle`."""
+        return self._memoized("network", self.network).cle(
+            self.t_end if t_end is None and t is None else t_end,
+            self.n_points if n_points is None else n_points,
+            n_runs,
+            t=t,
+            seed=seed,
+            volume=volume,
+            **options,
+        )
 
     def _require(self, condition: bool, message: str) -> None:
         if not condition:
