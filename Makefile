@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean clean-cache
 
 $(VENV)/.installed-%: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,9 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-benchmark
 	$(BIN)/python benchmarks/run.py
 
-clean:
+## Drop numba's cached machine code (after editing a kernel module that others call).
+clean-cache:
+	find workbench -name '*.nbi' -delete -o -name '*.nbc' -delete
+
+clean: clean-cache
 	rm -rf $(VENV)
