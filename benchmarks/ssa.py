@@ -41,7 +41,12 @@ def _gillespy2(kind: str, times: np.ndarray):
     if kind == "two_stage":
         params = {"km": 10.0, "gm": 1.0, "kp": 5.0, "gp": 0.1}
         species = {"M": 0, "P": 0}
-        reactions = [("tx", {}, {"M": 1}, "km"), ("dm", {"M": 1}, {}, "gm"), ("tl", {"M": 1}, {"M": 1, "P": 1}, "kp"), ("dp", {"P": 1}, {}, "gp")]
+        reactions = [
+            ("tx", {}, {"M": 1}, "km"),
+            ("dm", {"M": 1}, {}, "gm"),
+            ("tl", {"M": 1}, {"M": 1, "P": 1}, "kp"),
+            ("dp", {"P": 1}, {}, "gp"),
+        ]
     else:
         params = {"kon": 0.05, "koff": 0.5, "km": 50.0, "gm": 1.0}
         species = {"Goff": 1, "Gon": 0, "M": 0}
@@ -140,8 +145,15 @@ def main() -> dict:
                 ]
             )
         print_table(
-            f"{kind}: {N_CELLS} cells to {t_end:g} h, 101 outputs; {events:.3g} events; exact Fano({observed}) = {exact:.4f}",
-            ["tool", "wall time", "events per second", f"time / workbench ({cores} threads)", f"Fano({observed}) at end [95% CI]"],
+            f"{kind}: {N_CELLS} cells to {t_end:g} h, 101 outputs; {events:.3g} events; "
+            f"exact Fano({observed}) = {exact:.4f}",
+            [
+                "tool",
+                "wall time",
+                "events per second",
+                f"time / workbench ({cores} threads)",
+                f"Fano({observed}) at end [95% CI]",
+            ],
             rows,
         )
         print(f"  memory of the ensemble ({N_CELLS} x 101 x {len(ens.species)} int64): {ens.nbytes / 2**20:.1f} MiB")

@@ -9,7 +9,7 @@ import numba
 import pytest
 
 import workbench
-from workbench.core import kinetics, linalg, ode, random, stochastic
+from workbench.core import continuation, kinetics, linalg, ode, random, stochastic
 
 
 def run_python(code: str) -> str:
@@ -45,7 +45,7 @@ def test_import_does_not_load_ui_or_heavy_scipy():
 
 
 def _dispatchers():
-    for module in (kinetics, linalg, ode, random, stochastic):
+    for module in (continuation, kinetics, linalg, ode, random, stochastic):
         for name, obj in vars(module).items():
             if isinstance(obj, numba.core.registry.CPUDispatcher):
                 yield f"{module.__name__}.{name}", obj
@@ -74,6 +74,8 @@ def test_a_fresh_process_loads_every_kernel_from_the_cache():
         wb.TwoStageExpression().ssa(5, seed=1)
         wb.TwoStageExpression().ssa(5, seed=1, method="tau_leap")
         wb.BirthDeath().cle(5, seed=1)
+        wb.fim(wb.TMDD(), ["D"], [10.0, 20.0])
+        wb.continuation(wb.AutoActivation(), "gamma", (0.3, 3.0))
         misses = {name: len(d.stats.cache_misses) for name, d in kernel_dispatchers().items()}
         print(json.dumps(misses))
         """

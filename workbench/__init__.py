@@ -3,7 +3,7 @@
 from typing import Any
 
 from . import analysis
-from .analysis import NCAResult, dose_scan, nca
+from .analysis import NCAResult, dose_scan, fim, nca, qssa_validity, sensitivities
 from .core import (
     Bolus,
     Dose,
@@ -41,7 +41,7 @@ from .models import (
 __version__ = "0.1.0"
 
 # scipy-based analyses load on first use (see workbench.analysis)
-_FROM_ANALYSIS = {"lna", "lna_trajectory", "steady_state"}
+_FROM_ANALYSIS = {"continuation", "lna", "lna_trajectory", "stable_state_count", "steady_state"}
 
 
 def __getattr__(name: str) -> Any:
@@ -85,10 +85,15 @@ __all__ = [
     "TwoCompartment",
     "TwoStageExpression",
     "WorkbenchError",
+    "continuation",
     "dose_scan",
+    "fim",
     "lna",
     "lna_trajectory",
     "nca",
     "parse_equation",
+    "qssa_validity",
+    "sensitivities",
+    "stable_state_count",
     "steady_state",
 ]

@@ -1,6 +1,7 @@
-"""Analyses over any model: NCA, dose dependence, steady states, noise (LNA and friends).
+"""Analyses over any model.
 
-Continuation and identifiability join them as they are built.
+NCA and dose scans, steady states and continuation, noise (SSA statistics, LNA), sensitivities
+and Fisher information, timescale separation.
 
 Imports the core and the models, never the view layer.
 """
@@ -8,8 +9,11 @@ Imports the core and the models, never the view layer.
 import importlib
 from typing import Any
 
+from .fim import FIMResult, fim
 from .nca import NCAResult, auc_linear_up_log_down, nca
 from .pk import dose_scan
+from .sensitivity import Sensitivities, sensitivities
+from .timescales import QSSAValidity, critical_manifold_stability, qssa_validity
 
 # Analyses built on scipy load it when first used, so that ``import workbench`` stays light
 # (scipy.integrate, scipy.linalg and scipy.signal cost ~0.6 s to import).
@@ -24,6 +28,10 @@ _LAZY = {
     "propagate": ".noise",
     "tissue_variance": ".noise",
     "total_variance": ".noise",
+    "BifurcationDiagram": ".bifurcation",
+    "SpecialPoint": ".bifurcation",
+    "continuation": ".bifurcation",
+    "stable_state_count": ".bifurcation",
     "SteadyState": ".steady",
     "conservation_laws": ".steady",
     "steady_state": ".steady",
@@ -39,20 +47,31 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BifurcationDiagram",
+    "FIMResult",
     "LNAResult",
     "LNATrajectory",
     "NCAResult",
+    "QSSAValidity",
+    "Sensitivities",
+    "SpecialPoint",
     "SteadyState",
     "VarianceDecomposition",
     "auc_linear_up_log_down",
     "cells_for_precision",
     "conservation_laws",
+    "continuation",
     "count_modes",
+    "critical_manifold_stability",
     "dose_scan",
+    "fim",
     "lna",
     "lna_trajectory",
     "nca",
     "propagate",
+    "qssa_validity",
+    "sensitivities",
+    "stable_state_count",
     "steady_state",
     "tissue_variance",
     "total_variance",

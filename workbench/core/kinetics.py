@@ -136,7 +136,8 @@ def _hill_fraction(x, k, n):
 
 # Inlined (at numba's IR level) into network_rhs: a call would keep the arguments' reference
 # counts alive around it, which measured as twice the cost of the whole right-hand side.
-@njit(cache=True, error_model="numpy")
+# inlined: an un-inlined call in a kernel blocks numba's reference-count pruning there
+@njit(cache=True, error_model="numpy", inline="always")
 def saturable_rate(kind, k, q1, q2, a, b):
     """Rate per volume of the non-mass-action kinds, from scalars only.
 
@@ -283,3 +284,110 @@ def network_jacobian(net, p, y, jac):
             jac[i, col0] += factor * d0
             if col1 >= 0:
                 jac[i, col1] += factor * d1
+
+
+# inlined: an un-inlined call in a kernel blocks numba's reference-count pruning there
+@njit(cache=True, error_model="numpy", inline="always")
+def _saturable_partials(kind, k, q1, q2, a, b):
+    """d(rate per volume)/d(k, q1, q2) of the non-mass-action kinds, from scalars."""
+    if kind == MICHAELIS_MENTEN:
+        if a >= 0.0:
+            den = q1 + a
+            return a / den, -k * a / (den * den), 0.0
+        return a / q1, -k * a / (q1 * q1), 0.0
+    if kind == HILL_ACTIVATION or kind == HILL_REPRESSION:  # noqa: PLR1714 (numba-friendly)
+        frac, _ = _hill_fraction(a, q1, q2)
+        if a > 0.0:
+            # d frac / dK = -n frac (1 - frac) / K ; d frac / dn = frac (1 - frac) ln(a / K)
+            dk_frac = -q2 * frac * (1.0 - frac) / q1
+            dn_frac = frac * (1.0 - frac) * np.log(a / q1)
+        else:
+            dk_frac = 0.0
+            dn_frac = 0.0
+        if kind == HILL_REPRESSION:
+            return 1.0 - frac, -k * dk_frac, -k * dn_frac
+        return frac, k * dk_frac, k * dn_frac
+    c, delta = qe_complex(a, b, q1)  # QE_COMPLEX or QE_FREE: dc/dkd = -c / delta
+    dc_dkd = -c / delta if delta > 0.0 else 0.0
+    if kind == QE_COMPLEX:
+        return c, k * dc_dkd, 0.0
+    return max(a, 0.0) - c, -k * dc_dkd, 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def network_dfdp(net, p, u, y, v, dy, dfdp):
+    """Partial derivatives of the right-hand side with respect to every parameter.
+
+    Parameters
+    ----------
+    net, p, u, y : as in :func:`network_rhs`
+    v, dy : float64 work arrays (reaction rates and right-hand side, filled)
+    dfdp : float64[n_species, n_parameters]
+        Output: ``d(dy_i/dt) / dp_k``, counting every role a parameter plays (rate constant,
+        saturation constant, reaction volume, species volume).
+    """
+    # the right-hand side, written out rather than called: a call taking arrays would stop
+    # numba from pruning this function's reference counts (measured: 17 atomics per call)
+    reaction_rates(net, p, y, v)
+    n = y.shape[0]
+    for i in range(n):
+        dy[i] = u[i]
+    for j in range(net.kind.shape[0]):
+        for q in range(net.stoi_ptr[j], net.stoi_ptr[j + 1]):
+            dy[net.stoi_sp[q]] += net.stoi_val[q] * v[j]
+    for i in range(n):
+        if net.sp_vol[i] >= 0:
+            dy[i] /= p[net.sp_vol[i]]
+        for m in range(dfdp.shape[1]):
+            dfdp[i, m] = 0.0
+    for j in range(net.kind.shape[0]):
+        kind = net.kind[j]
+        k = p[net.par[j, 0]]
+        # dv/dp for up to four parameters of reaction j: (index, derivative)
+        i0 = net.par[j, 0]
+        i1 = net.par[j, 1]
+        i2 = net.par[j, 2]
+        iv = -1
+        d0 = 0.0
+        d1 = 0.0
+        d2 = 0.0
+        dv = 0.0
+        if kind == FLOW:
+            partition = 1.0 if i1 < 0 else p[i1]
+            c = y[net.mod[j, 0]]
+            d0 = c / partition
+            d1 = -k * c / (partition * partition)
+        else:
+            volume = 1.0 if net.vol[j] < 0 else p[net.vol[j]]
+            if kind == MASS_ACTION:
+                w = 1.0
+                for q in range(net.reac_ptr[j], net.reac_ptr[j + 1]):
+                    order = net.reac_ord[q]
+                    c = y[net.reac_sp[q]]
+                    w *= c if order == 1 else _ipow(c, order)
+                d0 = w * volume
+                dv = k * w
+            else:
+                q1 = p[i1]
+                q2 = 0.0 if i2 < 0 else p[i2]
+                b = 0.0 if net.mod[j, 1] < 0 else y[net.mod[j, 1]]
+                g0, g1, g2 = _saturable_partials(kind, k, q1, q2, y[net.mod[j, 0]], b)
+                d0 = g0 * volume
+                d1 = g1 * volume
+                d2 = g2 * volume
+                dv = v[j] / volume if volume != 0.0 else 0.0
+            iv = net.vol[j]
+        for q in range(net.stoi_ptr[j], net.stoi_ptr[j + 1]):
+            i = net.stoi_sp[q]
+            factor = net.stoi_val[q] / (1.0 if net.sp_vol[i] < 0 else p[net.sp_vol[i]])
+            dfdp[i, i0] += factor * d0
+            if i1 >= 0:
+                dfdp[i, i1] += factor * d1
+            if i2 >= 0:
+                dfdp[i, i2] += factor * d2
+            if iv >= 0:
+                dfdp[i, iv] += factor * dv
+    for i in range(n):
+        if net.sp_vol[i] >= 0:
+            # dy_i/dt = (...) / V_i
+            dfdp[i, net.sp_vol[i]] -= dy[i] / p[net.sp_vol[i]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from numba import njit
 
-__all__ = ["lu_factor", "lu_solve"]
+__all__ = ["lu_factor", "lu_solve", "lu_solve_columns"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -75,3 +75,32 @@ def lu_solve(lu, piv, b):
         for m in range(i + 1, n):
             s -= lu[i, m] * b[m]
         b[i] = s / lu[i, i]
+
+
+@njit(cache=True, error_model="numpy")
+def lu_solve_columns(lu, piv, b):
+    """Solve A X = B in place for every column of ``b`` (n x m), given ``lu, piv``."""
+    n = lu.shape[0]
+    m = b.shape[1]
+    for k in range(n):
+        p = piv[k]
+        if p != k:
+            for c in range(m):
+                tmp = b[k, c]
+                b[k, c] = b[p, c]
+                b[p, c] = tmp
+    for i in range(1, n):
+        for j in range(i):
+            factor = lu[i, j]
+            if factor != 0.0:
+                for c in range(m):
+                    b[i, c] -= factor * b[j, c]
+    for i in range(n - 1, -1, -1):
+        for j in range(i + 1, n):
+            factor = lu[i, j]
+            if factor != 0.0:
+                for c in range(m):
+                    b[i, c] -= factor * b[j, c]
+        inv = 1.0 / lu[i, i]
+        for c in range(m):
+            b[i, c] *= inv

@@ -30,8 +30,8 @@ import numpy as np
 from numba import njit
 
 from . import tableaux as tb
-from .kinetics import network_jacobian, network_rhs
-from .linalg import lu_factor, lu_solve
+from .kinetics import network_dfdp, network_jacobian, network_rhs
+from .linalg import lu_factor, lu_solve, lu_solve_columns
 
 # Status codes returned by the kernel.
 OK = 0
@@ -507,6 +507,413 @@ def integrate_network(net, p, y0, t0, t_out, ev_t, ev_sp, ev_kind, ev_val, metho
                 info[INFO_STIFF_T] = t
         if stiff and t < t_stop:
             status, k_out, t = _rodas4_loop(net, p, u, t, t_stop, y, t_out, k_out, out, rtol, atol, max_steps, info)
+        if status != OK:
+            break
+        t = t_stop
+    if status == OK:
+        info[INFO_T] = t
+    return status
+
+
+# --- forward sensitivities ------------------------------------------------------------------------
+#
+# The sensitivities s_k = dy/dtheta_k obey ds_k/dt = J(y) s_k + F(y) g_k + du_k / V, with
+# F = df/dp, g_k = dp/dtheta_k and du_k the derivative of the zero-order input. Rodas4 is
+# applied to the augmented system (y, s_1..s_m) with its exact Jacobian, which is block lower
+# triangular [[J, 0], [M_k, J]]: one LU of I/(h gamma) - J serves every block, and the
+# sensitivity stages are K_s = W^-1 (r_s + M_k K_y). The products M_k K_y (second derivatives
+# of f) are directional finite differences of J s_k + F g_k along K_y.
+
+
+@njit(cache=True, error_model="numpy")
+def _sens_combine(jac, dfdp, s, g_ptr, g_col, g_val, du, inv_vol, out_s):
+    """out_s = J s + F g + du / V: the sensitivity right-hand side from its parts.
+
+    ``g`` comes in compressed rows (``g_ptr, g_col, g_val``): it is mostly zeros (a theta
+    moves one or two network parameters), and F is sparse too (a species depends on few
+    parameters), so only nonzero products are formed.
+    """
+    n = jac.shape[0]
+    ns = s.shape[1]
+    for i in range(n):
+        for k in range(ns):
+            out_s[i, k] = du[i, k] * inv_vol[i]
+        for m in range(n):
+            jim = jac[i, m]
+            if jim != 0.0:
+                for k in range(ns):
+                    out_s[i, k] += jim * s[m, k]
+        for q in range(dfdp.shape[1]):
+            fiq = dfdp[i, q]
+            if fiq != 0.0:
+                for e in range(g_ptr[q], g_ptr[q + 1]):
+                    out_s[i, g_col[e]] += fiq * g_val[e]
+
+
+@njit(cache=True, error_model="numpy")
+def _rodas4_sens_loop(
+    net, p, u, t, t_stop, y, s, g, du, t_out, k_out, out, out_s, rtol, atol, max_steps, sens_error, info
+):
+    """Rodas4 with forward sensitivities from ``t`` to ``t_stop`` (see the section comment)."""
+    n = y.shape[0]
+    ns = s.shape[1]
+    n_p = p.shape[0]
+    n_out = t_out.shape[0]
+    v = np.empty(net.kind.shape[0])
+    f0 = np.empty(n)
+    ky = np.empty((6, n))
+    ks = np.empty((6, n, ns))
+    d1 = np.empty(n)
+    d2 = np.empty(n)
+    d1s = np.empty((n, ns))
+    d2s = np.empty((n, ns))
+    ys = np.empty(n)
+    ss = np.empty((n, ns))
+    fy = np.empty(n)
+    fs = np.empty((n, ns))
+    fs0 = np.empty((n, ns))
+    ynew = np.empty(n)
+    snew = np.empty((n, ns))
+    jac = np.empty((n, n))
+    jac0 = np.empty((n, n))
+    dfdp = np.empty((n, n_p))
+    lu = np.empty((n, n))
+    piv = np.empty(n, dtype=np.int64)
+    col = np.empty(n)
+    yeps = np.empty(n)
+    fd = np.empty((n, ns))
+    rhs_s = np.empty((n, ns))
+    g_ptr = np.zeros(n_p + 1, dtype=np.int64)
+    for q in range(n_p):
+        count = 0
+        for k in range(ns):
+            if g[q, k] != 0.0:
+                count += 1
+        g_ptr[q + 1] = g_ptr[q] + count
+    g_col = np.empty(g_ptr[n_p], dtype=np.int64)
+    g_val = np.empty(g_ptr[n_p])
+    e = 0
+    for q in range(n_p):
+        for k in range(ns):
+            if g[q, k] != 0.0:
+                g_col[e] = k
+                g_val[e] = g[q, k]
+                e += 1
+    # with fewer species than stages, differencing M_k column by column once per step is cheaper
+    by_matrix = n < 6
+    mk = np.empty((n, n, ns))
+    inv_vol = np.empty(n)
+    for i in range(n):
+        inv_vol[i] = 1.0 if net.sp_vol[i] < 0 else 1.0 / p[net.sp_vol[i]]
+    a = np.zeros((6, 6))
+    c = np.zeros((6, 6))
+    a[1, 0] = tb.RO_A21
+    a[2, 0] = tb.RO_A31
+    a[2, 1] = tb.RO_A32
+    a[3, 0] = tb.RO_A41
+    a[3, 1] = tb.RO_A42
+    a[3, 2] = tb.RO_A43
+    a[4, 0] = tb.RO_A51
+    a[4, 1] = tb.RO_A52
+    a[4, 2] = tb.RO_A53
+    a[4, 3] = tb.RO_A54
+    c[1, 0] = tb.RO_C21
+    c[2, 0] = tb.RO_C31
+    c[2, 1] = tb.RO_C32
+    c[3, 0] = tb.RO_C41
+    c[3, 1] = tb.RO_C42
+    c[3, 2] = tb.RO_C43
+    c[4, 0] = tb.RO_C51
+    c[4, 1] = tb.RO_C52
+    c[4, 2] = tb.RO_C53
+    c[4, 3] = tb.RO_C54
+    c[5, 0] = tb.RO_C61
+    c[5, 1] = tb.RO_C62
+    c[5, 2] = tb.RO_C63
+    c[5, 3] = tb.RO_C64
+    c[5, 4] = tb.RO_C65
+    network_rhs(net, p, u, y, v, f0)
+    h = _initial_step(net, p, u, y, f0, t_stop - t, 3.0, rtol, atol, ys, ynew, v)
+    info[INFO_RHS] += 2
+    rejected_last = False
+    nonfinite_last = False
+    while t < t_stop:
+        info[INFO_T] = t
+        if info[INFO_ACCEPTED] + info[INFO_REJECTED] >= max_steps:
+            return MAX_STEPS, k_out, t
+        if _too_small(h, t, t_stop):
+            return (NONFINITE if nonfinite_last else STEP_TOO_SMALL), k_out, t
+        landing = t + 1.0001 * h >= t_stop
+        if landing:
+            h = t_stop - t
+        # base point: J(y), and the sensitivity right-hand side at (y, s)
+        network_jacobian(net, p, y, jac0)
+        network_dfdp(net, p, u, y, v, fy, dfdp)
+        _sens_combine(jac0, dfdp, s, g_ptr, g_col, g_val, du, inv_vol, fs0)
+        info[INFO_JAC] += 1
+        fac = 1.0 / (h * tb.RO_GAMMA)
+        for i in range(n):
+            for m in range(n):
+                lu[i, m] = -jac0[i, m]
+            lu[i, i] += fac
+        if lu_factor(lu, piv) != 0:
+            info[INFO_REJECTED] += 1
+            h *= 0.5
+            if _too_small(h, t, t_stop):
+                return SINGULAR, k_out, t
+            continue
+        inv_h = 1.0 / h
+        if by_matrix:
+            for m in range(n):
+                eps = 1e-7 * (abs(y[m]) + atol / rtol)
+                for i in range(n):
+                    yeps[i] = y[i]
+                yeps[m] += eps
+                network_jacobian(net, p, yeps, jac)
+                network_dfdp(net, p, u, yeps, v, col, dfdp)
+                _sens_combine(jac, dfdp, s, g_ptr, g_col, g_val, du, inv_vol, fd)
+                for i in range(n):
+                    for k in range(ns):
+                        mk[i, m, k] = (fd[i, k] - fs0[i, k]) / eps
+        for st in range(6):
+            # stage state: y + sum a_ij K_j (the sixth stage starts from ys + k5)
+            if st == 0:
+                for i in range(n):
+                    fy[i] = f0[i]
+                    for k in range(ns):
+                        fs[i, k] = fs0[i, k]
+            else:
+                if st < 5:
+                    for i in range(n):
+                        ys[i] = y[i]
+                        for k in range(ns):
+                            ss[i, k] = s[i, k]
+                    for j in range(st):
+                        coef = a[st, j]
+                        for i in range(n):
+                            ys[i] += coef * ky[j, i]
+                            for k in range(ns):
+                                ss[i, k] += coef * ks[j, i, k]
+                else:
+                    for i in range(n):
+                        ys[i] += ky[4, i]
+                        for k in range(ns):
+                            ss[i, k] += ks[4, i, k]
+                network_jacobian(net, p, ys, jac)
+                network_dfdp(net, p, u, ys, v, fy, dfdp)
+                _sens_combine(jac, dfdp, ss, g_ptr, g_col, g_val, du, inv_vol, fs)
+            # y stage
+            for i in range(n):
+                acc = fy[i]
+                for j in range(st):
+                    acc += inv_h * c[st, j] * ky[j, i]
+                col[i] = acc
+            lu_solve(lu, piv, col)
+            for i in range(n):
+                ky[st, i] = col[i]
+            # M_k K_y: with few species from the matrices M_k differenced once per step, else by a
+            # directional difference of (J s_k + F g_k) along K_y at the base point
+            if by_matrix:
+                for i in range(n):
+                    for k in range(ns):
+                        acc = 0.0
+                        for m in range(n):
+                            acc += mk[i, m, k] * ky[st, m]
+                        fd[i, k] = acc
+                norm = 0.0
+                eps = 0.0
+            else:
+                norm = 0.0
+                for i in range(n):
+                    norm = max(norm, abs(ky[st, i]) / (abs(y[i]) + atol / rtol))
+                eps = 1e-7 / norm if norm > 0.0 else 0.0
+            if eps > 0.0:
+                for i in range(n):
+                    yeps[i] = y[i] + eps * ky[st, i]
+                network_jacobian(net, p, yeps, jac)
+                network_dfdp(net, p, u, yeps, v, col, dfdp)
+                _sens_combine(jac, dfdp, s, g_ptr, g_col, g_val, du, inv_vol, fd)
+                for i in range(n):
+                    for k in range(ns):
+                        fd[i, k] = (fd[i, k] - fs0[i, k]) / eps
+            elif not by_matrix:
+                for i in range(n):
+                    for k in range(ns):
+                        fd[i, k] = 0.0
+            for i in range(n):
+                for k in range(ns):
+                    rhs_s[i, k] = fs[i, k] + fd[i, k]
+            for j in range(st):
+                coef = inv_h * c[st, j]
+                for i in range(n):
+                    for k in range(ns):
+                        rhs_s[i, k] += coef * ks[j, i, k]
+            lu_solve_columns(lu, piv, rhs_s)
+            for i in range(n):
+                for k in range(ns):
+                    ks[st, i, k] = rhs_s[i, k]
+        info[INFO_RHS] += 5
+        err = 0.0
+        biggest = 0.0
+        for i in range(n):
+            ynew[i] = ys[i] + ky[5, i]
+            err += (ky[5, i] / (atol + rtol * max(abs(y[i]), abs(ynew[i])))) ** 2
+            biggest = max(biggest, abs(ynew[i]))
+            for k in range(ns):
+                snew[i, k] = ss[i, k] + ks[5, i, k]
+                if sens_error:
+                    err += (ks[5, i, k] / (atol + rtol * max(abs(s[i, k]), abs(snew[i, k])))) ** 2
+        err = np.sqrt(err / (n * (1 + ns) if sens_error else n))
+        accepted, nonfinite_last, h_retry = _judge(err, biggest, h, -0.25)
+        if not accepted:
+            info[INFO_REJECTED] += 1
+            rejected_last = True
+            h = h_retry
+            continue
+        t_new = t_stop if landing else t + h
+        if k_out < n_out and t_out[k_out] <= t_new and t_out[k_out] < t_stop:
+            for i in range(n):
+                d1[i] = (
+                    tb.RO_H21 * ky[0, i]
+                    + tb.RO_H22 * ky[1, i]
+                    + tb.RO_H23 * ky[2, i]
+                    + tb.RO_H24 * ky[3, i]
+                    + tb.RO_H25 * ky[4, i]
+                )
+                d2[i] = (
+                    tb.RO_H31 * ky[0, i]
+                    + tb.RO_H32 * ky[1, i]
+                    + tb.RO_H33 * ky[2, i]
+                    + tb.RO_H34 * ky[3, i]
+                    + tb.RO_H35 * ky[4, i]
+                )
+                for k in range(ns):
+                    d1s[i, k] = (
+                        tb.RO_H21 * ks[0, i, k]
+                        + tb.RO_H22 * ks[1, i, k]
+                        + tb.RO_H23 * ks[2, i, k]
+                        + tb.RO_H24 * ks[3, i, k]
+                        + tb.RO_H25 * ks[4, i, k]
+                    )
+                    d2s[i, k] = (
+                        tb.RO_H31 * ks[0, i, k]
+                        + tb.RO_H32 * ks[1, i, k]
+                        + tb.RO_H33 * ks[2, i, k]
+                        + tb.RO_H34 * ks[3, i, k]
+                        + tb.RO_H35 * ks[4, i, k]
+                    )
+            while k_out < n_out and t_out[k_out] <= t_new and t_out[k_out] < t_stop:
+                theta = (t_out[k_out] - t) / h
+                t1 = 1.0 - theta
+                for i in range(n):
+                    out[k_out, i] = t1 * y[i] + theta * (ynew[i] + t1 * (d1[i] + theta * d2[i]))
+                    for k in range(ns):
+                        out_s[k_out, i, k] = t1 * s[i, k] + theta * (snew[i, k] + t1 * (d1s[i, k] + theta * d2s[i, k]))
+                k_out += 1
+        for i in range(n):
+            y[i] = ynew[i]
+            for k in range(ns):
+                s[i, k] = snew[i, k]
+        t = t_new
+        info[INFO_ACCEPTED] += 1
+        network_rhs(net, p, u, y, v, f0)
+        info[INFO_RHS] += 1
+        grow = min(_GROW_MAX_RODAS, _SAFETY * err**-0.25) if err > 0.0 else _GROW_MAX_RODAS
+        if rejected_last:
+            grow = min(grow, 1.0)
+        rejected_last = False
+        h *= grow
+    info[INFO_T] = t
+    return OK, k_out, t
+
+
+@njit(cache=True, error_model="numpy")
+def integrate_sensitivities(
+    net,
+    p,
+    y0,
+    s0,
+    g,
+    t0,
+    t_out,
+    ev_t,
+    ev_sp,
+    ev_kind,
+    ev_val,
+    ev_dval,
+    rtol,
+    atol,
+    max_steps,
+    sens_error,
+    out,
+    out_s,
+    info,
+):
+    """Integrate a network and its forward sensitivities with Rodas4, with dosing events.
+
+    Parameters are those of :func:`integrate_network` (always Rodas4), plus:
+
+    s0 : float64[n_species, n_theta]
+        Initial sensitivities ``dy0/dtheta``.
+    g : float64[n_parameters, n_theta]
+        ``dp/dtheta``: how each network parameter depends on each theta.
+    ev_dval : float64[n_events, n_theta]
+        ``d(event value)/dtheta`` (bolus amounts, input rates).
+    sens_error : bool
+        Include the sensitivities in the error control (full error control, more steps), or
+        control the states only and let the sensitivities ride on their steps.
+    out_s : float64[n_out, n_species, n_theta]
+        Output sensitivities at ``t_out``.
+    """
+    n = y0.shape[0]
+    ns = s0.shape[1]
+    y = np.empty(n)
+    s = np.empty((n, ns))
+    for i in range(n):
+        y[i] = y0[i]
+        for k in range(ns):
+            s[i, k] = s0[i, k]
+    u = np.zeros(n)
+    du = np.zeros((n, ns))
+    for slot in range(N_INFO):
+        info[slot] = 0.0
+    info[INFO_STIFF_T] = t0
+    n_out = t_out.shape[0]
+    n_ev = ev_t.shape[0]
+    t_final = t_out[n_out - 1]
+    t = t0
+    k_out = 0
+    e = 0
+    status = OK
+    while True:
+        while e < n_ev and ev_t[e] <= t:
+            sp = ev_sp[e]
+            vol_index = net.sp_vol[sp]
+            if ev_kind[e] == EVENT_BOLUS:
+                volume = 1.0 if vol_index < 0 else p[vol_index]
+                y[sp] += ev_val[e] / volume
+                for k in range(ns):
+                    dvol = 0.0 if vol_index < 0 else g[vol_index, k]
+                    s[sp, k] += ev_dval[e, k] / volume - ev_val[e] * dvol / (volume * volume)
+            else:
+                u[sp] += ev_val[e]
+                for k in range(ns):
+                    du[sp, k] += ev_dval[e, k]
+            e += 1
+        while k_out < n_out and t_out[k_out] <= t:
+            for i in range(n):
+                out[k_out, i] = y[i]
+                for k in range(ns):
+                    out_s[k_out, i, k] = s[i, k]
+            k_out += 1
+        if k_out >= n_out:
+            break
+        t_stop = t_final
+        if e < n_ev and ev_t[e] < t_stop:
+            t_stop = ev_t[e]
+        status, k_out, t = _rodas4_sens_loop(
+            net, p, u, t, t_stop, y, s, g, du, t_out, k_out, out, out_s, rtol, atol, max_steps, sens_error, info
+        )
         if status != OK:
             break
         t = t_stop

@@ -10,10 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-from . import kinetics, ode, stochastic
-from .dosing import Bolus, Infusion
+import numpy as np
+
+from . import continuation, kinetics, ode, stochastic
+from .dosing import Bolus, Infusion, events_to_arrays
 from .network import ReactionNetwork, Species
 from .ratelaws import Flow, Hill, MichaelisMenten, QuasiEquilibrium
+from .sensitivity import integrate_with_sensitivities
 
 __all__ = ["entry_points", "kernel_dispatchers", "warmup"]
 
@@ -59,6 +62,46 @@ def entry_points() -> Iterator[tuple[str, Callable[[], object]]]:
     )
     yield "ssa_ensemble", lambda: [counts.ssa(1.0, 3, 4, seed=0, method=m) for m in ("direct", "tau_leap")]
     yield "cle_ensemble", lambda: counts.cle(1.0, 3, 4, seed=0)
+    yield "network_dfdp", lambda: kinetics.network_dfdp(
+        net.arrays, net.parameter_vector(), np.zeros(y.size), y, np.empty(len(net.reactions)), np.empty(y.size),
+        np.empty((y.size, net.parameter_vector().size)),
+    )  # fmt: skip
+    yield "integrate_sensitivities", lambda: _sensitivities(net, doses)
+    yield from _continuation(counts)
+
+
+def _sensitivities(net: ReactionNetwork, doses) -> None:
+    p = net.parameter_vector()
+    y0 = net.initial_vector()
+    events = events_to_arrays(doses, net.species_index)
+    n_theta = 2
+    g = np.zeros((p.size, n_theta))
+    g[0, 0] = g[1, 1] = 1.0
+    integrate_with_sensitivities(
+        net.arrays, p, y0, np.zeros((y0.size, n_theta)), g, np.linspace(0.0, 1.0, 3), events,
+        np.zeros((events[0].size, n_theta)),
+    )  # fmt: skip
+
+
+def _continuation(net: ReactionNetwork):
+    p = net.parameter_vector()
+    y = net.initial_vector() + 1.0
+    q = np.eye(y.size)
+    x0 = np.zeros(y.size + 1)
+    x0[-1] = p[0]
+    t0 = np.zeros(y.size + 1)
+    t0[-1] = 1.0
+    yield "reduced_jacobian", lambda: continuation.reduced_jacobian(net.arrays, p, y, q, np.empty((y.size, y.size)))
+    yield (
+        "correct",
+        lambda: continuation.correct(
+            net.arrays, p.copy(), 0, 1.0, y, q, x0, t0, 0.0, 1e-10, 2, np.empty(y.size + 1), np.empty(y.size + 1)
+        ),
+    )
+    yield "continue_branch", lambda: continuation.continue_branch(
+        net.arrays, p.copy(), 0, 1.0, y, q, x0, t0, 0.0, 10.0, 0.1, 1e-8, 0.5, 1e-10, 3, True,
+        np.zeros((3, y.size + 1)), np.zeros((3, y.size + 1)), np.zeros((2, y.size + 1)), np.zeros(continuation.N_INFO),
+    )  # fmt: skip
 
 
 def kernel_dispatchers() -> dict[str, object]:
@@ -71,6 +114,11 @@ def kernel_dispatchers() -> dict[str, object]:
         "qe_complex": kinetics.qe_complex,
         "ssa_ensemble": stochastic.ssa_ensemble,
         "cle_ensemble": stochastic.cle_ensemble,
+        "network_dfdp": kinetics.network_dfdp,
+        "integrate_sensitivities": ode.integrate_sensitivities,
+        "reduced_jacobian": continuation.reduced_jacobian,
+        "correct": continuation.correct,
+        "continue_branch": continuation.continue_branch,
     }
 
 
@@ -92,5 +140,5 @@ def warmup(progress: Callable[[str], None] | None = print) -> dict[str, float]:
         if progress is not None:
             stats = dispatchers[name].stats
             source = "compiled" if stats.cache_misses else "loaded from cache"
-            progress(f"  {name:<20} {elapsed:7.2f} s  {source}")
+            progress(f"  {name:<24} {elapsed:7.2f} s  {source}")
     return timings
