@@ -58,7 +58,8 @@ def accuracy(values: np.ndarray, ref: np.ndarray) -> float:
     return float(np.max(np.abs(values[mask] - ref[mask]) / np.abs(ref[mask])))
 
 
-def _roadrunner():
+def roadrunner_instance():
+    """The TMDD model in libroadrunner with our tolerances, or None if it is not installed."""
     try:
         import antimony
         import roadrunner
@@ -82,6 +83,13 @@ def _roadrunner():
     rr = roadrunner.RoadRunner(antimony.getSBMLString("tmdd"))
     rr.integrator.relative_tolerance = RTOL
     rr.integrator.absolute_tolerance = ATOL
+    return rr
+
+
+def _roadrunner():
+    rr = roadrunner_instance()
+    if rr is None:
+        return None
     rr.timeCourseSelections = ["time", "D", "R", "C"]
 
     def run():
