@@ -65,9 +65,15 @@ def _scipy_fd_fim() -> np.ndarray:
 
         def jac(_, y):
             d, r, _c = y
-            return [[-ke - kon * r, -kon * d, koff], [-kon * r, -kdeg - kon * d, koff], [kon * r, kon * d, -koff - kint]]
+            return [
+                [-ke - kon * r, -kon * d, koff],
+                [-kon * r, -kdeg - kon * d, koff],
+                [kon * r, kon * d, -koff - kint],
+            ]
 
-        sol = solve_ivp(rhs, (0.0, TIMES[-1]), [d0, 10.0, 0.0], method="LSODA", jac=jac, t_eval=TIMES, rtol=RTOL, atol=ATOL)
+        sol = solve_ivp(
+            rhs, (0.0, TIMES[-1]), [d0, 10.0, 0.0], method="LSODA", jac=jac, t_eval=TIMES, rtol=RTOL, atol=ATOL
+        )
         return sol.y[0]
 
     base = solve(theta)
@@ -120,7 +126,9 @@ def main() -> dict:
         matrix = task().matrix if name.startswith("workbench") else task()
         ref = reference6.condition_number if "6 rates" in name else cond_ref
         error = abs(_cond(matrix) / ref - 1)
-        rows.append([name, fmt_time(medians[name]), f"{medians[name] / medians[next(iter(tasks))]:.1f}x", f"{error:.1e}"])
+        rows.append(
+            [name, fmt_time(medians[name]), f"{medians[name] / medians[next(iter(tasks))]:.1f}x", f"{error:.1e}"]
+        )
     print_table(
         f"FIM of TMDD, 7 log-parameters, D at 50 times, 10% proportional noise (reference cond = {cond_ref:.6g})",
         ["tool", "median", "time / workbench", "condition number rel. error"],
