@@ -9,7 +9,7 @@ import numba
 import pytest
 
 import workbench
-from workbench.core import continuation, kinetics, linalg, ode, random, stochastic
+from workbench.core import continuation, kinetics, linalg, ode, random, stochastic, tissue
 
 
 def run_python(code: str) -> str:
@@ -45,7 +45,7 @@ def test_import_does_not_load_ui_or_heavy_scipy():
 
 
 def _dispatchers():
-    for module in (continuation, kinetics, linalg, ode, random, stochastic):
+    for module in (continuation, kinetics, linalg, ode, random, stochastic, tissue):
         for name, obj in vars(module).items():
             if isinstance(obj, numba.core.registry.CPUDispatcher):
                 yield f"{module.__name__}.{name}", obj
@@ -68,6 +68,10 @@ def test_a_fresh_process_loads_every_kernel_from_the_cache():
         from workbench.core.warmup import kernel_dispatchers
         for cls in wb.MODELS.values():
             cls().simulate()
+        wb.HybridTissue(mode="continuum", t_end=5.0).simulate()
+        wb.HybridTissue(scheme="explicit", dt=0.01, t_end=0.05).simulate()
+        from workbench.analysis import effective_diffusivity
+        effective_diffusivity([1.0, 2.0], [1.0, 1.0])
         wb.PBPK(permeability_limited=["liver"], effect_compartment=True).simulate()
         wb.TMDD(reduction="qss").simulate()
         wb.TMDD(reduction="mm").simulate()

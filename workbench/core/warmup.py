@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from . import continuation, kinetics, ode, stochastic
+from . import continuation, kinetics, ode, stochastic, tissue
 from .dosing import Bolus, Infusion, events_to_arrays
 from .network import ReactionNetwork, Species
 from .ratelaws import Flow, Hill, MichaelisMenten, QuasiEquilibrium
@@ -68,6 +68,7 @@ def entry_points() -> Iterator[tuple[str, Callable[[], object]]]:
     )  # fmt: skip
     yield "integrate_sensitivities", lambda: _sensitivities(net, doses)
     yield from _continuation(counts)
+    yield from _tissue()
 
 
 def _sensitivities(net: ReactionNetwork, doses) -> None:
@@ -104,6 +105,42 @@ def _continuation(net: ReactionNetwork):
     )  # fmt: skip
 
 
+def _tissue():
+    nx = ny = 4
+    h = 1.0
+    diff = np.ones((nx, ny))
+    bc = np.array([tissue.DIRICHLET, tissue.NO_FLUX, tissue.NO_FLUX, tissue.NO_FLUX], dtype=np.int64)
+    bc_val = np.ones(4)
+    c = np.zeros((nx, ny))
+    cx = np.empty((4, nx, ny))
+    cy = np.empty((4, nx, ny))
+    work = (np.empty((nx, ny)), np.empty((nx, ny)))
+    ledger = np.zeros(tissue.N_LEDGER)
+    xs = np.array([1.0, 2.5])
+    ys = np.array([1.0, 3.0])
+    values = np.empty(2)
+    grad = (np.empty(2), np.empty(2))
+    yield (
+        "line_coefficients",
+        lambda: [tissue.line_coefficients(diff, 0.1, 1.0, bc, bc_val, a, *co) for a, co in ((0, cx), (1, cy))],
+    )
+    yield (
+        "adi_step",
+        lambda: tissue.adi_step(c, diff, 0.1, 0.1, h, bc, bc_val, np.zeros((nx, ny)), cx, cy, *work, ledger),
+    )
+    yield (
+        "explicit_step",
+        lambda: tissue.explicit_step(c, diff, 0.1, 0.1, h, bc, bc_val, np.zeros((nx, ny)), cx, cy, *work, ledger),
+    )
+    yield "sample_field", lambda: tissue.sample_field(c, h, xs, ys, 2, values, *grad)
+    yield (
+        "agent_uptake",
+        lambda: tissue.agent_uptake(c, h, xs, ys, 2, 1.0, 1.0, 0.1, np.empty((nx, ny)), values, ledger),
+    )
+    yield "density_uptake", lambda: tissue.density_uptake(c, h, np.ones((nx, ny)), 1.0, 1.0, 0.1, ledger)
+    yield "move_agents", lambda: tissue.move_agents(xs, ys, 2, *grad, np.zeros((2, 2)), 0.1, 0.0, 4.0, 4.0)
+
+
 def kernel_dispatchers() -> dict[str, object]:
     """The numba dispatchers called from Python, by name."""
     return {
@@ -119,6 +156,13 @@ def kernel_dispatchers() -> dict[str, object]:
         "reduced_jacobian": continuation.reduced_jacobian,
         "correct": continuation.correct,
         "continue_branch": continuation.continue_branch,
+        "line_coefficients": tissue.line_coefficients,
+        "adi_step": tissue.adi_step,
+        "explicit_step": tissue.explicit_step,
+        "sample_field": tissue.sample_field,
+        "agent_uptake": tissue.agent_uptake,
+        "density_uptake": tissue.density_uptake,
+        "move_agents": tissue.move_agents,
     }
 
 

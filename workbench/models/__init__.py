@@ -7,6 +7,7 @@ from .base import MODELS, Model, Quantity, quantity
 from .binding import ReceptorBinding
 from .gene import AutoActivation, BirthDeath, TelegraphExpression, TwoStageExpression
 from .pk import ORGANS, PBPK, OneCompartment, PKModel, TwoCompartment
+from .tissue import HybridTissue, TissueResult
 from .tmdd import TMDD
 
 __all__ = [
@@ -16,12 +17,14 @@ __all__ = [
     "TMDD",
     "AutoActivation",
     "BirthDeath",
+    "HybridTissue",
     "Model",
     "OneCompartment",
     "PKModel",
     "Quantity",
     "ReceptorBinding",
     "TelegraphExpression",
+    "TissueResult",
     "TwoCompartment",
     "TwoStageExpression",
     "quantity",

@@ -105,6 +105,8 @@ class Model(param.Parameterized):
     time_unit: ClassVar[str] = "h"
     #: Set on base classes that are not models themselves.
     abstract: ClassVar[bool] = True
+    #: A reaction network underlies the model (ODE, SSA and the network analyses apply).
+    network_based: ClassVar[bool] = True
 
     t_end = quantity(
         48.0,
