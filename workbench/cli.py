@@ -1,4 +1,4 @@
-"""The ``workbench`` command: ``warmup``, ``demo`` (later ``serve`` and ``bench``)."""
+"""The ``workbench`` command: ``serve`` (the app gallery), ``warmup``, ``demo``."""
 
 from __future__ import annotations
 
@@ -35,12 +35,32 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .views import serve
+
+    if args.address not in ("localhost", "127.0.0.1") and not args.allow_origin:
+        print("serving beyond localhost needs --allow-origin HOST:PORT (the websocket origin check stays on)")
+        return 2
+    origins = args.allow_origin or None
+    print(f"workbench gallery on http://{args.address}:{args.port}/ (Ctrl-C to stop)")
+    serve(port=args.port, show=args.show, address=args.address, allow_origins=origins)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` command."""
     parser = argparse.ArgumentParser(prog="workbench", description="Interactive modeling workbench")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("warmup", help="compile and cache every numba kernel").set_defaults(run=_warmup)
     sub.add_parser("demo", help="simulate PK and TMDD models and print summaries").set_defaults(run=_demo)
+    serve = sub.add_parser("serve", help="serve the app gallery (every model as a live app)")
+    serve.add_argument("--port", type=int, default=5006, help="port (default 5006)")
+    serve.add_argument("--show", action="store_true", help="open the gallery in a browser")
+    serve.add_argument("--address", default="localhost", help="interface to bind (default localhost)")
+    serve.add_argument(
+        "--allow-origin", action="append", default=[], help="allowed websocket origin host:port (repeatable)"
+    )
+    serve.set_defaults(run=_serve)
     args = parser.parse_args(argv)
     return args.run(args)
 

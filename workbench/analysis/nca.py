@@ -77,32 +77,40 @@ def auc_linear_up_log_down(t: np.ndarray, c: np.ndarray) -> float:
 
 
 def _terminal_phase(t: np.ndarray, c: np.ndarray, i_max: int, n_points: int | None):
-    """(lambda_z, adjusted R², number of points) of the terminal log-linear phase."""
-    candidates = []
+    """(lambda_z, adjusted R², number of points) of the terminal log-linear phase.
+
+    Every candidate window (the last k >= 3 positive points after Cmax) is fitted at once from
+    suffix sums, so choosing among hundreds of windows costs no more than one pass.
+    """
     idx = np.flatnonzero(c > 0)
     idx = idx[idx > i_max]
     if idx.size < 3:
         return math.nan, math.nan, 0
-    sizes = [n_points] if n_points is not None else range(3, idx.size + 1)
-    for k in sizes:
-        if k > idx.size:
-            continue
-        sel = idx[-k:]
-        x = t[sel]
-        y = np.log(c[sel])
-        slope, intercept = np.polyfit(x, y, 1)
-        residual = y - (slope * x + intercept)
-        ss_tot = float(np.sum((y - y.mean()) ** 2))
-        r2 = 1.0 - float(np.sum(residual**2)) / ss_tot if ss_tot > 0 else 1.0
+    x = t[idx][::-1]  # latest first: window k is the first k entries
+    y = np.log(c[idx])[::-1]
+    k = np.arange(1, x.size + 1, dtype=float)
+    sx, sy = np.cumsum(x), np.cumsum(y)
+    sxx, sxy, syy = np.cumsum(x * x), np.cumsum(x * y), np.cumsum(y * y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var_x = sxx - sx * sx / k
+        cov = sxy - sx * sy / k
+        ss_tot = syy - sy * sy / k
+        slope = cov / var_x
+        ss_res = np.maximum(ss_tot - slope * cov, 0.0)
+        r2 = np.where(ss_tot > 0, 1.0 - ss_res / ss_tot, 1.0)
         adj = 1.0 - (1.0 - r2) * (k - 1) / (k - 2)
-        candidates.append((k, -slope, adj))
-    if not candidates:
+    sizes = np.arange(3, x.size + 1) if n_points is None else np.array([n_points])
+    sizes = sizes[sizes <= x.size]
+    if sizes.size == 0:
         return math.nan, math.nan, 0
-    best = max(adj for _, _, adj in candidates)
-    k, lam, adj = max((cand for cand in candidates if cand[2] >= best - _ADJ_R2_TOLERANCE), key=lambda cand: cand[0])
+    candidates = adj[sizes - 1]
+    best = np.max(candidates)
+    chosen = int(sizes[np.flatnonzero(candidates >= best - _ADJ_R2_TOLERANCE)[-1]])
+    lam = -float(slope[chosen - 1])
+    adj_r2 = float(adj[chosen - 1])
     if not lam > 0:
-        return math.nan, adj, k
-    return lam, adj, k
+        return math.nan, adj_r2, chosen
+    return lam, adj_r2, chosen
 
 
 def nca(

@@ -161,6 +161,10 @@ class Model(param.Parameterized):
         """Units of species and observables; time under ``"t"``."""
         return {"t": self.time_unit}
 
+    def plot_columns(self, traj: Trajectory) -> list[str]:
+        """The quantities a time-course view shows by default (sharing one unit)."""
+        return list(traj.species)
+
     # -- derived behaviour ----------------------------------------------------------------
     @classmethod
     def model_parameters(cls) -> list[str]:
@@ -262,6 +266,19 @@ class Model(param.Parameterized):
             volume=volume,
             **options,
         )
+
+    # -- display: the one sanctioned reach into the view layer --------------------------------
+    def __panel__(self):
+        """The model's live app (loads the view layer; a model never imports it otherwise)."""
+        from ..views import app  # noqa: PLC0415  (the sanctioned upward reach, in one place)
+
+        return app(self).__panel__()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Shown as the last expression of a notebook cell: the live app."""
+        from ..views import app  # noqa: PLC0415  (the sanctioned upward reach, in one place)
+
+        return app(self)._repr_mimebundle_(include, exclude)
 
     def _require(self, condition: bool, message: str) -> None:
         if not condition:

@@ -141,6 +141,9 @@ class ReceptorBinding(Model):
     def units(self) -> dict[str, str]:
         return {"t": "min", "occupancy": "-", "response": "%"}
 
+    def plot_columns(self, traj: Trajectory) -> list[str]:
+        return ["LR", "R"] + (["L"] if self.ligand_depletion else [])
+
     def association(self, t_end: float | None = None, n_points: int | None = None, **solver) -> Trajectory:
         """Association experiment: ligand added at t = 0 to free receptors (the default simulation)."""
         return self.simulate(t_end, n_points, **solver)

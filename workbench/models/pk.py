@@ -117,6 +117,10 @@ class PKModel(Model):
         ch = c**self.hill
         return self.E0 + self.Emax * ch / (self.EC50**self.hill + ch)
 
+    def plot_columns(self, traj: Trajectory) -> list[str]:
+        concentrations = [self.central] + [n for n in ("C_periph",) if n in traj]
+        return concentrations + (["Ce"] if self.effect_compartment else [])
+
     def observables(self, traj: Trajectory) -> dict[str, np.ndarray]:
         driver = traj["Ce"] if self.effect_compartment else traj[self.central]
         return {"E": self.effect(driver)}
@@ -433,6 +437,9 @@ class PBPK(PKModel):
 
     def observables(self, traj: Trajectory) -> dict[str, np.ndarray]:
         return {"Cp": traj["C_venous"], **super().observables(traj)}
+
+    def plot_columns(self, traj: Trajectory) -> list[str]:
+        return ["Cp", "C_lung", *[f"C_{organ}" for organ in ORGANS]]
 
     def units(self) -> dict[str, str]:
         return {**super().units(), "Cp": "mg/L"}

@@ -219,6 +219,29 @@ class HybridTissue(Model):
         metadata={"unit": "-", "group": "cells"},
     )
 
+    stiffness = quantity(
+        10.0,
+        unit="kPa",
+        doc="Young's modulus of the strip (mechanics view)",
+        positive=True,
+        softbounds=(0.1, 1000.0),
+        log=True,
+        group="mechanics",
+    )
+    active_coupling = quantity(
+        2.0,
+        unit="kPa",
+        doc="Active stress per unit of mean signal (positive contracts)",
+        softbounds=(0.0, 20.0),
+        group="mechanics",
+    )
+    strip_bc = param.Selector(
+        default="free",
+        objects=["free", "fixed"],
+        doc="Strip ends: one free end (shortens) or both fixed",
+        metadata={"group": "mechanics"},
+    )
+
     mode = param.Selector(
         default="hybrid",
         objects=["hybrid", "continuum"],

@@ -194,3 +194,6 @@ class TMDD(Model):
 
     def units(self) -> dict[str, str]:
         return {"t": "h", "D_total": "nM", "R_free": "nM", "complex": "nM", "D_free": "nM"}
+
+    def plot_columns(self, traj: Trajectory) -> list[str]:
+        return ["D_free", "R_free", "complex", "D_total"]

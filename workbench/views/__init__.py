@@ -1,1 +1,17 @@
-"""Panel / HoloViews apps. Imports everything above it; nothing imports the views."""
+"""Panel / HoloViews apps. Imports everything above it; nothing imports the views.
+
+``app(model)`` builds a model's live app; displaying a model in a notebook shows it; ``serve``
+runs the gallery of every model.
+"""
+
+import holoviews as hv
+import panel as pn
+
+from .base import ModelApp, View
+from .gallery import gallery_page, serve
+from .registry import FAMILY_VIEWS, app, views_for
+
+hv.extension("bokeh", logo=False)
+pn.extension(notifications=True, loading_indicator=True)
+
+__all__ = ["FAMILY_VIEWS", "ModelApp", "View", "app", "gallery_page", "serve", "views_for"]

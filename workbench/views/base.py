@@ -1,0 +1,419 @@
+"""The model app: generated controls, the family's views, messages, scenarios and CSV export.
+
+A :class:`View` is one panel of an app. It computes data from the model (``compute``, pure and
+testable) and draws it (``render``, a HoloViews element). Its plot is a DynamicMap driven by a
+``Params`` stream over exactly the parameters the view depends on, so a change recomputes only
+the views that read it and Bokeh updates the plot in place. Errors raised by the compute layer
+(``WorkbenchError``: a solver failure, no steady state, a singular FIM) become a visible message
+and the view keeps its last good drawing; the next change recovers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+
+from ..core import Trajectory
+from ..errors import WorkbenchError
+from ..models import Model
+from ..models.scenario import model_from_scenario, scenario_json
+from .controls import ParameterControls
+
+__all__ = ["ModelApp", "View", "install_exception_handler"]
+
+log = logging.getLogger("workbench.views")
+
+#: Header colour of every page.
+ACCENT = "#1f6f8b"
+
+
+def install_exception_handler() -> None:
+    """Log and notify unexpected errors in callbacks, unless the user set a handler already."""
+    if pn.config.exception_handler is not None:
+        return
+
+    def handler(exc: BaseException) -> None:
+        log.error("error in a workbench app callback", exc_info=exc)
+        notifications = getattr(pn.state, "notifications", None)
+        if notifications is not None:
+            notifications.error(f"{type(exc).__name__}: {exc}", duration=8000)
+
+    pn.config.exception_handler = handler
+
+
+def page_template(title: str, main: list, sidebar: list | None = None) -> pn.template.BootstrapTemplate:
+    """The page every served app uses.
+
+    Bootstrap rather than FAST: the FAST design pulls a web font from Google at page load,
+    which fails offline and shows as a console error; Bootstrap's assets are all bundled.
+    """
+    return pn.template.BootstrapTemplate(
+        title=title,
+        site="workbench",
+        main=main,
+        sidebar=sidebar or [],
+        sidebar_width=360,
+        header_background=ACCENT,
+        site_url="./",
+    )
+
+
+_RANGED = (hv.Curve, hv.Path, hv.Points, hv.Scatter, hv.Area, hv.Spread, hv.Image, hv.Histogram, hv.ErrorBars)
+
+
+def data_limits(drawing: hv.Element, padding: float = 0.05) -> tuple | None:
+    """X and y limits enclosing every ranged element of ``drawing``, y padded on each side.
+
+    On a logarithmic y axis the lower limit is the smallest positive value. None when nothing
+    in the drawing has a numeric range (tables, bars, annotations only).
+    """
+    elements = [e for e in drawing.traverse(lambda e: e, list(_RANGED)) if len(e)]
+    if not elements:
+        return None
+    logy = any(hv.Store.lookup_options("bokeh", obj, "plot").kwargs.get("logy") for obj in [drawing, *elements])
+    xs, ys = [], []
+    for element in elements:
+        x_dim, y_dim = element.dimensions()[0], element.dimensions()[1]
+        xs.append(element.range(x_dim))
+        if logy:
+            values = np.asarray(element.dimension_values(y_dim), dtype=float)
+            values = values[np.isfinite(values) & (values > 0)]
+            ys.append((values.min(), values.max()) if values.size else (np.nan, np.nan))
+        else:
+            ys.append(element.range(y_dim))
+    x0, x1 = np.nanmin([r[0] for r in xs]), np.nanmax([r[1] for r in xs])
+    y0, y1 = np.nanmin([r[0] for r in ys]), np.nanmax([r[1] for r in ys])
+    if not all(np.isfinite([x0, x1, y0, y1])):
+        return None
+    x_pad = 0.0 if x1 > x0 else 0.5 * max(abs(x0), 1.0)  # curves span x exactly: no padding
+    if logy:
+        factor = (y1 / y0) ** padding if y1 > y0 else 2.0
+        return (x0 - x_pad, x1 + x_pad), (y0 / factor, y1 * factor)
+    y_pad = padding * (y1 - y0) if y1 > y0 else 0.5 * max(abs(y0), 1.0)
+    return (float(x0 - x_pad), float(x1 + x_pad)), (float(y0 - y_pad), float(y1 + y_pad))
+
+
+def overlay_opts(title: str = "", height: int = 400, **options: Any) -> hv.Options:
+    """The look every overlay plot shares: full width, legend on the right, axes following the data."""
+    return hv.opts.Overlay(
+        height=height, responsive=True, legend_position="right", framewise=True, title=title, **options
+    )
+
+
+def framewise(drawing: hv.Element) -> hv.Element:
+    """Make the axes rescale to each new frame.
+
+    Set on every element: HoloViews ignores it on overlays and layouts.
+    """
+    return drawing.map(lambda element: element.opts(clone=True, framewise=True), [hv.Element])
+
+
+class View(pn.viewable.Viewer):
+    """One panel of an app: compute data from the model, render it, recompute on change."""
+
+    #: Tab title.
+    title = "View"
+    #: Model parameters the view reads (None: all of them).
+    depends: Sequence[str] | None = None
+    #: Parameters (by name, or by metadata group) that cannot change what the view shows.
+    ignores: Sequence[str] = ()
+    ignores_groups: Sequence[str] = ()
+    #: Whether redraws keep the user's pan/zoom (off for views whose axes change meaning).
+    keeps_zoom = True
+
+    def __init__(self, app: ModelApp, **params: Any):
+        super().__init__(**params)
+        self.app = app
+        self.model = app.model
+        self._last: Any = None
+        self.timings: list[float] = []
+        #: The user's (x_range, y_range) after a pan or zoom; None while ranges follow the data.
+        self.zoom: tuple | None = None
+        self._forget_zoom()
+
+    # -- what a view defines -----------------------------------------------------------------
+    def compute(self) -> Any:
+        """The data behind the view (a DataFrame, arrays, a result object)."""
+        raise NotImplementedError
+
+    def render(self, data: Any) -> hv.Element:
+        """The drawing of ``data``."""
+        raise NotImplementedError
+
+    def empty(self) -> hv.Element:
+        """What to draw before any successful computation."""
+        return hv.Curve([])
+
+    # -- machinery --------------------------------------------------------------------------
+    def dependencies(self) -> list[str]:
+        """Names of the parameters whose change triggers a recompute."""
+        names = [n for n in self.model.param if n != "name"]
+        if self.depends is not None:
+            return [n for n in self.depends if n in names]
+        return [
+            n
+            for n in names
+            if n not in self.ignores and (self.model.param[n].metadata or {}).get("group") not in self.ignores_groups
+        ]
+
+    def element(self) -> hv.Element:
+        """Compute and render now; on a compute-layer error, report it and keep the last drawing."""
+        start = time.perf_counter()
+        try:
+            drawing = self.render(self.compute())
+        except WorkbenchError as err:
+            self.app.report(self, err)
+            return self._last if self._last is not None else self.empty()
+        self.app.clear(self)
+        self._last = drawing
+        self.timings.append(time.perf_counter() - start)
+        return drawing
+
+    def dynamic(self, *streams: hv.streams.Stream) -> hv.DynamicMap:
+        """A DynamicMap that redraws when a dependency changes, keeping the user's zoom.
+
+        Plots rescale to each new drawing (``framewise``) until the user pans or zooms; from
+        then on redraws keep the user's ranges, until the reset tool hands ranging back to the
+        data. A pan or zoom is seen by comparing the plot's ranges (synchronised from the
+        browser) with the ones the last redraw set; it never triggers a recompute.
+        """
+        self._forget_zoom()  # a new plot starts from the data's ranges
+        parameters = hv.streams.Params(self.model, parameters=self.dependencies())
+        extra = [*streams, self._redraw]
+        if self.keeps_zoom:
+            reset = hv.streams.PlotReset()
+            reset.add_subscriber(self._reset_zoom, precedence=-1)  # runs before the redraw
+            extra.append(reset)
+        return hv.DynamicMap(self._frame, streams=[parameters, *extra])
+
+    def _forget_zoom(self) -> None:
+        self.zoom = None
+        self._plot_ranges: tuple | None = None
+        self._drawn_ranges: tuple | None = None
+        self._reset_pending = False
+        self._redraw = hv.streams.Counter()  # a fresh key, so a redraw is never served from cache
+
+    def _frame(self, **_: Any) -> hv.Element:
+        if self._reset_pending and self._last is not None:
+            # HoloViews leaves ranges alone in the frame a browser event triggers; the redraw
+            # scheduled by the reset hands them back to the data
+            drawing = self._last
+        else:
+            drawing = self.element()
+        if (
+            not self.keeps_zoom
+            or isinstance(drawing, hv.Table)
+            or not isinstance(drawing, (hv.Element, hv.Overlay, hv.NdOverlay))
+        ):
+            return framewise(drawing)
+        current = self._read_ranges()
+        if self._reset_pending:
+            self.zoom, self._reset_pending = None, False
+        elif (
+            current is not None
+            and self._drawn_ranges is not None
+            and not np.allclose(current, self._drawn_ranges, rtol=1e-9)
+        ):
+            self.zoom = ((current[0], current[1]), (current[2], current[3]))
+        # explicit limits on every frame: HoloViews' framewise ranging does not reach into
+        # overlays, and a plot keeps the previous frame's limits when a frame sets none
+        limits = self.zoom if self.zoom is not None else data_limits(drawing)
+        if limits is None:
+            return drawing
+        (x0, x1), (y0, y1) = limits
+        drawing = drawing.map(
+            lambda element: element.opts(clone=True, framewise=True, xlim=(x0, x1), ylim=(y0, y1)), [hv.Element]
+        )
+        if isinstance(drawing, hv.Element):
+            return drawing.opts(clone=True, framewise=True, hooks=[self._remember_ranges])
+        return drawing.opts(
+            hv.opts.Overlay(framewise=True, xlim=(x0, x1), ylim=(y0, y1), hooks=[self._remember_ranges]),
+            hv.opts.NdOverlay(framewise=True, xlim=(x0, x1), ylim=(y0, y1), hooks=[self._remember_ranges]),
+            clone=True,
+        )
+
+    def _remember_ranges(self, plot, element) -> None:
+        """Plot hook: keep the Bokeh ranges and the values this redraw gave them."""
+        self._plot_ranges = (plot.state.x_range, plot.state.y_range)
+        self._drawn_ranges = self._read_ranges()
+
+    def _read_ranges(self) -> tuple | None:
+        if self._plot_ranges is None:
+            return None
+        x, y = self._plot_ranges
+        values = (
+            getattr(x, "start", None),
+            getattr(x, "end", None),
+            getattr(y, "start", None),
+            getattr(y, "end", None),
+        )
+        if any(not isinstance(v, (int, float)) for v in values):
+            return None  # categorical axes: nothing to keep
+        return tuple(float(v) for v in values)
+
+    def _reset_zoom(self, resetting: bool = False, **_: Any) -> None:
+        if not resetting:
+            return
+        self._reset_pending = True
+        # HoloViews leaves ranges alone in the frame a browser event triggers: redraw after it
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            pn.state.execute(self._redraw.event, schedule=True)  # served: next tick, under the document lock
+            return
+        try:
+            asyncio.get_running_loop().call_soon(self._redraw.event)  # notebook: after this message
+        except RuntimeError:
+            self._redraw.event()  # no event loop: nothing to wait for
+
+    def controls(self) -> list:
+        """Extra widgets of the view (shown above its plot)."""
+        return []
+
+    def __panel__(self):
+        return pn.Column(
+            *self.controls(),
+            pn.pane.HoloViews(self.dynamic(), sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+
+class ModelApp(pn.viewable.Viewer):
+    """The live app of one model."""
+
+    def __init__(self, model: Model, views: Sequence[type[View]], **params: Any):
+        super().__init__(**params)
+        install_exception_handler()
+        self.model = model
+        self.parameter_controls = ParameterControls(model)
+        self.alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self._errors: dict[int, str] = {}
+        self._cache_key: tuple | None = None
+        self._cache: Trajectory | None = None
+        self.views = [cls(self) for cls in views]
+        self.scenario_download = pn.widgets.FileDownload(
+            callback=self._scenario_file,
+            filename=f"{type(model).__name__}.json",
+            color="primary",
+            label="Save scenario (JSON)",
+            sizing_mode="stretch_width",
+        )
+        self.scenario_upload = pn.widgets.FileInput(accept=".json", sizing_mode="stretch_width")
+        self.scenario_upload.param.watch(self._load_scenario, "value")
+        self.csv_download = pn.widgets.FileDownload(
+            callback=self._csv_file,
+            filename=f"{type(model).__name__}.csv",
+            label="Download data (CSV)",
+            sizing_mode="stretch_width",
+        )
+
+    # -- shared computation ----------------------------------------------------------------------
+    def _key(self) -> tuple:
+        return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(self.model.values().items()))
+
+    def trajectory(self) -> Trajectory:
+        """The model's deterministic simulation, shared by every view of this app."""
+        key = self._key()
+        if key != self._cache_key:
+            self._cache = self.model.simulate()
+            self._cache_key = key
+        return self._cache
+
+    # -- messages -----------------------------------------------------------------------------
+    def report(self, view: View, error: BaseException) -> None:
+        """Show a compute-layer error for ``view``."""
+        self._errors[id(view)] = f"**{view.title}:** {error}"
+        self._refresh_alert()
+
+    def clear(self, view: View) -> None:
+        """A view recomputed fine: drop its message."""
+        if self._errors.pop(id(view), None) is not None:
+            self._refresh_alert()
+
+    def _refresh_alert(self) -> None:
+        self.alert.object = "\n\n".join(self._errors.values())
+        self.alert.visible = bool(self._errors)
+
+    # -- scenarios and data -------------------------------------------------------------------------
+    def _scenario_file(self) -> io.StringIO:
+        return io.StringIO(scenario_json(self.model))
+
+    def _load_scenario(self, event) -> None:
+        if not event.new:
+            return
+        try:
+            loaded = model_from_scenario(event.new)
+            if type(loaded) is not type(self.model):
+                raise WorkbenchError(f"this scenario is for {type(loaded).__name__}, not {type(self.model).__name__}")
+        except WorkbenchError as err:
+            self._errors[id(self)] = f"**Scenario:** {err}"
+            self._refresh_alert()
+            return
+        self._errors.pop(id(self), None)
+        self._refresh_alert()
+        self.model.param.update(**loaded.values())
+
+    def _csv_file(self) -> io.StringIO:
+        frame = self.csv_frame()
+        return io.StringIO(frame.to_csv())
+
+    def csv_frame(self):
+        """The data offered as CSV: the main simulation of the model."""
+        result = self.model.simulate() if not self.model.network_based else self.trajectory()
+        if isinstance(result, Trajectory):
+            return result.to_dataframe()
+        return result.summary_table()
+
+    # -- layout ---------------------------------------------------------------------------------------
+    def sidebar(self) -> list:
+        """Controls, scenario and export widgets."""
+        return [
+            self.parameter_controls,
+            pn.Card(
+                self.scenario_download,
+                pn.pane.Markdown("Load a scenario:"),
+                self.scenario_upload,
+                self.csv_download,
+                title="Scenario and data",
+                collapsed=True,
+                sizing_mode="stretch_width",
+            ),
+        ]
+
+    def tabs(self) -> pn.Tabs:
+        """The views as tabs."""
+        return pn.Tabs(*[(view.title, view) for view in self.views], dynamic=True, sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return pn.Row(
+            pn.Column(*self.sidebar(), width=340),
+            pn.Column(self.alert, self.tabs(), sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+    def page(self, title: str | None = None) -> pn.template.BootstrapTemplate:
+        """A full page for serving."""
+        name = title or type(self.model).__name__
+        return page_template(
+            name,
+            sidebar=self.sidebar(),
+            main=[pn.Column(self.alert, self.tabs(), sizing_mode="stretch_width")],
+        )
+
+
+def timed(views: Sequence[View], change: Callable[[], None]) -> dict[str, float]:
+    """Seconds each view takes to recompute after ``change`` (for the benchmark)."""
+    change()
+    out = {}
+    for view in views:
+        start = time.perf_counter()
+        view.element()
+        out[view.title] = time.perf_counter() - start
+    return out

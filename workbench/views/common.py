@@ -1,0 +1,329 @@
+"""Views every network model gets: time courses, a bifurcation diagram, identifiability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+
+from ..analysis import fim
+from ..analysis.bifurcation import continuation
+from ..analysis.sensitivity import default_parameters
+from ..core import Trajectory
+from ..errors import ModelError
+from ..models import Quantity
+from .base import View, overlay_opts
+
+__all__ = ["PD_ONLY", "BifurcationView", "IdentifiabilityView", "TimeCourseView", "unit_label"]
+
+#: Parameters that only map a concentration to an effect: no species depends on them.
+PD_ONLY = ("E0", "Emax", "EC50", "hill")
+
+PALETTE = ["#1f6f8b", "#e07a1f", "#3a9d5d", "#b8403a", "#7d5ba6", "#8c6d31", "#d45d9a", "#5f6b73"]
+
+
+def unit_label(traj: Trajectory, name: str) -> str:
+    """``name [unit]`` from the trajectory's units."""
+    unit = traj.units.get(name)
+    return f"{name} [{unit}]" if unit and unit != "-" else name
+
+
+def primary_columns(model, traj: Trajectory) -> list[str]:
+    """The columns a time-course plot shows by default for a model (one unit on the axis)."""
+    choices = getattr(model, "plot_columns", None)
+    if callable(choices):
+        return [c for c in choices(traj) if c in traj]
+    return list(traj.species)
+
+
+class TimeCourseView(View):
+    """Concentration-time curves of the model's main quantities, doses marked, log-y toggle."""
+
+    title = "Time course"
+    ignores = PD_ONLY
+
+    def __init__(self, app, **params: Any):
+        super().__init__(app, **params)
+        self.logy = pn.widgets.Toggle(label="log y", value=False, width=80)
+
+    def compute(self) -> pd.DataFrame:
+        traj = self.app.trajectory()
+        columns = primary_columns(self.model, traj)
+        frame = pd.DataFrame({name: traj[name] for name in columns}, index=pd.Index(traj.t, name="t"))
+        frame.attrs["units"] = {name: traj.units.get(name, "") for name in columns}
+        frame.attrs["time_unit"] = traj.units.get("t", "")
+        frame.attrs["doses"] = sorted({ev[0] for dose in self.model.doses() for ev in dose.events() if ev[2] == 0})
+        return frame
+
+    def render(self, frame: pd.DataFrame) -> hv.Element:
+        units = frame.attrs.get("units", {})
+        unit_set = {u for u in units.values() if u}
+        y_label = f"concentration [{unit_set.pop()}]" if len(unit_set) == 1 else "value"
+        t_label = f"time [{frame.attrs.get('time_unit', '')}]"
+        curves = {}
+        for k, name in enumerate(frame.columns):
+            y = frame[name].to_numpy()
+            if self.logy.value:
+                y = np.where(y > 0, y, np.nan)
+            curves[name] = hv.Curve((frame.index.to_numpy(), y), t_label, y_label, label=name).opts(
+                color=PALETTE[k % len(PALETTE)], line_width=2
+            )
+        overlay = hv.NdOverlay(curves, kdims="series")
+        doses = hv.VLines(frame.attrs.get("doses", [])).opts(color="#999999", line_dash="dotted", line_width=1)
+        return (overlay * doses).opts(
+            overlay_opts(
+                f"{type(self.model).__name__}: {y_label.split(' [', maxsplit=1)[0]} versus time"
+                + (" (dotted lines: doses)" if frame.attrs.get("doses") else ""),
+                height=420,
+                logy=self.logy.value,
+            )
+        )
+
+    def empty(self) -> hv.Element:
+        return hv.NdOverlay({"": hv.Curve([])}, kdims="series") * hv.VLines([])
+
+    def controls(self) -> list:
+        return [self.logy]
+
+    def __panel__(self):
+        # a log-axis switch redraws the plot; parameter changes update it in place
+        return pn.Column(
+            self.logy,
+            pn.bind(lambda _: pn.pane.HoloViews(self.dynamic(), sizing_mode="stretch_width"), self.logy),
+            sizing_mode="stretch_width",
+        )
+
+
+def _continuable(model) -> list[str]:
+    """Numeric model parameters that are network parameters themselves (continuation handles them)."""
+    try:
+        net = model._memoized("network", model.network)
+    except Exception:
+        return []
+    names = []
+    for name, p in model.param.objects("existing").items():
+        if isinstance(p, Quantity) and p.metadata.get("group") != "simulation" and name in net.parameter_names:
+            if np.isclose(net.parameters[name], float(getattr(model, name)), rtol=1e-12):
+                names.append(name)
+    return names
+
+
+class BifurcationView(View):
+    """Equilibrium branch versus a parameter; a click on the branch sets the parameter.
+
+    Stable parts solid, unstable dashed, folds and Hopf points marked, the current value a
+    moving line.
+    """
+
+    title = "Bifurcation"
+    ignores = PD_ONLY
+    ignores_groups = ("dosing", "simulation")  # equilibria of the undosed network
+
+    def __init__(self, app, **params: Any):
+        super().__init__(app, **params)
+        choices = _continuable(self.model)
+        self.parameter = pn.widgets.Select(
+            label="parameter", options=choices, value=choices[0] if choices else None, width=200
+        )
+        species = list(self.model._memoized("network", self.model.network).species)
+        self.species = pn.widgets.Select(
+            label="species", options=species, value=species[-1] if species else None, width=200
+        )
+        self.tap = hv.streams.Tap(x=None, y=None)
+        self.tap.add_subscriber(self._tapped)
+
+    def dependencies(self) -> list[str]:
+        names = super().dependencies()
+        chosen = self.parameter.value
+        return names if chosen is None or chosen in names else [*names, chosen]  # the moving marker
+
+    def _tapped(self, x=None, y=None, **_) -> None:
+        name = self.parameter.value
+        if x is None or name is None:
+            return
+        p = self.model.param[name]
+        lo, hi = p.bounds
+        value = float(x)
+        if (lo is not None and value <= lo) or (hi is not None and value > hi):
+            return
+        setattr(self.model, name, value)
+
+    def compute(self):
+        name = self.parameter.value
+        if name is None:
+            raise ModelError("this model has no parameter to continue in")
+        lo, hi = self.model.param[name].softbounds
+        if self.model.param[name].metadata.get("log") and lo <= 0:
+            lo = hi * 1e-4
+        diagram = continuation(self.model, name, (lo, hi), start=float(getattr(self.model, name)))
+        return diagram
+
+    def render(self, diagram) -> hv.Element:
+        name = self.parameter.value
+        species = self.species.value
+        x = diagram.values
+        y = diagram[species]
+        stable_paths, unstable_paths = [], []
+        start = 0
+        for i in range(1, x.size + 1):
+            if i == x.size or diagram.stable[i] != diagram.stable[start]:
+                segment = np.column_stack([x[start : min(i + 1, x.size)], y[start : min(i + 1, x.size)]])
+                (stable_paths if diagram.stable[start] else unstable_paths).append(segment)
+                start = i
+        unit = self.model.param[name].metadata.get("unit", "")
+        x_label = f"{name} [{unit}]" if unit and unit != "-" else name
+        y_label = f"{species} at equilibrium"
+        stable = hv.Path(stable_paths, [x_label, y_label], label="stable").opts(color="#1f6f8b", line_width=3)
+        unstable = hv.Path(unstable_paths, [x_label, y_label], label="unstable").opts(
+            color="#1f6f8b", line_width=2, line_dash="dashed"
+        )
+        folds = [(pt.parameter, pt.state[species]) for pt in diagram.folds]
+        hopfs = [(pt.parameter, pt.state[species]) for pt in diagram.hopfs]
+        fold_points = hv.Points(folds, [x_label, y_label], label="fold").opts(color="#b8403a", size=10, marker="square")
+        hopf_points = hv.Points(hopfs, [x_label, y_label], label="Hopf").opts(
+            color="#7d5ba6", size=10, marker="triangle"
+        )
+        current = hv.VLine(float(getattr(self.model, name))).opts(color="#e07a1f", line_width=2)
+        branch = hv.Curve((x, y), x_label, y_label).opts(alpha=0.0, tools=["tap"])  # invisible, for clicks
+        self.tap.source = branch
+        return (stable * unstable * fold_points * hopf_points * current * branch).opts(
+            overlay_opts("click the branch to set the parameter", height=420)
+        )
+
+    def empty(self) -> hv.Element:
+        return hv.Path([]) * hv.Path([]) * hv.Points([]) * hv.Points([]) * hv.VLine(0) * hv.Curve([])
+
+    def __panel__(self):
+        def plot(_parameter, _species):
+            return pn.pane.HoloViews(self.dynamic(self.tap), sizing_mode="stretch_width")
+
+        return pn.Column(
+            pn.Row(self.parameter, self.species),
+            pn.bind(plot, self.parameter, self.species),
+            sizing_mode="stretch_width",
+        )
+
+
+class IdentifiabilityView(View):
+    """Fisher information for chosen observables, parameters and sample times.
+
+    Eigenvalue spectrum, eigenvectors over parameters, condition number, standard errors and
+    the named sloppy combinations.
+    """
+
+    title = "Identifiability"
+    keeps_zoom = False  # a grid of plots or a table
+
+    def __init__(self, app, **params: Any):
+        super().__init__(app, **params)
+        net = self.model._memoized("network", self.model.network)
+        species = list(net.species)
+        shown = [c for c in self.model.plot_columns(self.app.trajectory()) if c in species]
+        self.observables = pn.widgets.MultiChoice(
+            label="observables", options=species, value=(shown or species)[:1], width=260
+        )
+        candidates = default_parameters(self.model)
+        if len(candidates) > 10:  # large models (PBPK): start with the drug's parameters
+            drug = [n for n in candidates if self.model.param[n].metadata.get("group") in ("drug", "dosing")]
+            candidates = drug or candidates[:10]
+        self.parameters = pn.widgets.MultiChoice(
+            label="parameters", options=default_parameters(self.model), value=candidates, width=320
+        )
+        t_end = float(self.model.t_end)
+        self.window = pn.widgets.RangeSlider(
+            label="sample window", start=0.0, end=t_end, value=(0.05 * t_end, t_end), step=t_end / 200, width=260
+        )
+        self.n_samples = pn.widgets.IntSlider(label="samples", start=3, end=100, value=20, width=200)
+        self.noise = pn.widgets.Select(
+            label="noise", options=["proportional", "additive"], value="proportional", width=140
+        )
+        self.sigma = pn.widgets.FloatInput(label="sigma (relative or absolute)", value=0.1, start=1e-6, width=180)
+        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width")
+
+    def compute(self):
+        if not self.observables.value:
+            raise ModelError("choose at least one observable")
+        lo, hi = self.window.value
+        times = np.linspace(max(lo, 1e-9 * max(hi, 1.0)), hi, self.n_samples.value)
+        if len(self.parameters.value) < 1:
+            raise ModelError("choose at least one parameter")
+        result = fim(
+            self.model,
+            list(self.observables.value),
+            times,
+            parameters=list(self.parameters.value),
+            noise=self.noise.value,
+            sigma=self.sigma.value,
+        )
+        return result
+
+    def render(self, result) -> hv.Element:
+        names = [f"log {p}" if result.log else p for p in result.parameters]
+        values = np.maximum(result.eigenvalues, 1e-300)
+        spectrum = hv.Bars([(f"λ{i + 1}", v) for i, v in enumerate(values)], "eigen-direction", "eigenvalue").opts(
+            logy=True,
+            ylim=(values.min() / 10, values.max() * 10),
+            height=360,
+            responsive=True,
+            color="#1f6f8b",
+            title="FIM eigenvalues (log scale)",
+        )
+        cells = [
+            (f"λ{j + 1}", names[i], result.eigenvectors[i, j]) for i in range(len(names)) for j in range(len(names))
+        ]
+        heat = hv.HeatMap(cells, ["eigen-direction", "parameter"], "component").opts(
+            cmap="RdBu_r",
+            clim=(-1, 1),
+            colorbar=True,
+            height=360,
+            responsive=True,
+            tools=["hover"],
+            title="eigenvectors",
+        )
+        lines = [f"**Condition number:** {result.condition_number:.4g}"]
+        if result.singular:
+            lines.append(
+                "**Singular:** the data carry no information on "
+                + "; ".join(t for _, t in result.sloppy_directions(1e-12))
+            )
+        else:
+            errors = result.standard_errors()
+            lines.append(
+                "**Cramér-Rao standard errors** (relative): "
+                + ", ".join(f"{p} {e:.2%}" for p, e in zip(result.parameters, errors, strict=True))
+            )
+        sloppy = result.sloppy_directions(1e-6)
+        if sloppy:
+            lines.append("**Sloppy combinations:** " + "; ".join(f"`{t}` (λ = {v:.2g})" for v, t in sloppy))
+        self.summary.object = "\n\n".join(lines)
+        return (spectrum + heat).opts(hv.opts.Layout(shared_axes=False))
+
+    def empty(self) -> hv.Element:
+        return (hv.Bars([]) + hv.HeatMap([])).opts(hv.opts.Layout(shared_axes=False))
+
+    def __panel__(self):
+        controls = pn.Column(
+            pn.Row(self.observables, self.parameters, sizing_mode="stretch_width"),
+            pn.Row(self.window, self.n_samples, self.noise, self.sigma, sizing_mode="stretch_width"),
+        )
+
+        def plot(*_):
+            return pn.pane.HoloViews(self.dynamic(), sizing_mode="stretch_width")
+
+        return pn.Column(
+            controls,
+            self.summary,
+            pn.bind(
+                plot,
+                self.observables,
+                self.parameters,
+                self.window.param.value_throttled,
+                self.n_samples.param.value_throttled,
+                self.noise,
+                self.sigma,
+            ),
+            sizing_mode="stretch_width",
+        )

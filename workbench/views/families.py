@@ -1,0 +1,539 @@
+"""Views of the model families.
+
+PK effect and NCA, TMDD reductions and dose dependence, binding experiments and dose-response,
+stochastic gene expression, and the hybrid tissue.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+
+from ..analysis import dose_scan, nca
+from ..analysis.noise import lna_trajectory
+from ..analysis.tissue import strip_mechanics
+from ..core import Ensemble
+from ..errors import WorkbenchError
+from .base import View, framewise, overlay_opts
+from .common import PD_ONLY
+
+__all__ = [
+    "BindingKineticsView",
+    "DoseResponseView",
+    "DoseScanView",
+    "EffectView",
+    "NCAView",
+    "ReductionView",
+    "StochasticView",
+    "StripView",
+    "TissueFieldView",
+    "TissueSummaryView",
+]
+
+
+# --- PK ------------------------------------------------------------------------------------------
+
+
+class EffectView(View):
+    """The linked Emax PD effect over time."""
+
+    title = "Effect (PD)"
+
+    def compute(self) -> pd.DataFrame:
+        traj = self.app.trajectory()
+        return pd.DataFrame({"t": traj.t, "E": traj["E"]})
+
+    def render(self, frame: pd.DataFrame) -> hv.Element:
+        curve = hv.Curve(frame, "t", "E", label="effect").opts(color="#3a9d5d", line_width=2)
+        return (curve * hv.HLine(float(self.model.E0)).opts(color="#999999", line_dash="dotted")).opts(
+            hv.opts.Curve(xlabel=f"time [{self.model.time_unit}]", ylabel="effect E [%]"),
+            overlay_opts("Emax effect (dotted: baseline E0)"),
+        )
+
+    def empty(self) -> hv.Element:
+        return hv.Curve([]) * hv.HLine(0)
+
+
+class NCAView(View):
+    """Non-compartmental analysis of the plasma (or free drug) profile."""
+
+    title = "NCA"
+    ignores = (*PD_ONLY, "effect_compartment", "ke0")
+    keeps_zoom = False  # a grid of plots or a table
+
+    def compute(self) -> pd.DataFrame:
+        traj = self.app.trajectory()
+        column = {"TMDD": "D_free", "PBPK": "Cp"}.get(type(self.model).__name__, "C")
+        dose = float(getattr(self.model, "dose", 0.0)) * int(getattr(self.model, "n_doses", 1))
+        if getattr(self.model, "route", "") == "oral":
+            dose *= float(self.model.F)
+        result = nca(traj, column, dose=dose if dose > 0 else None)
+        unit = traj.units.get(column, "")
+        t = traj.units.get("t", "")
+        rows = [
+            ("Cmax", result.cmax, unit),
+            ("Tmax", result.tmax, t),
+            ("AUC(0-t)", result.auc_0_t, f"{unit}·{t}"),
+            ("AUC(0-inf)", result.auc_0_inf, f"{unit}·{t}"),
+            ("AUC extrapolated", result.auc_extrapolated_percent, "%"),
+            ("lambda_z", result.lambda_z, f"1/{t}"),
+            ("t1/2", result.t_half, t),
+            ("CL (CL/F if oral)", result.cl, "dose unit/(AUC unit)"),
+            ("Vz", result.vz, "dose unit/conc. unit"),
+            ("adjusted R² (terminal)", result.r2_adjusted, "-"),
+        ]
+        return pd.DataFrame(rows, columns=["parameter", "value", "unit"]).assign(observable=column)
+
+    def render(self, frame: pd.DataFrame) -> hv.Element:
+        shown = frame.assign(value=frame["value"].map(lambda v: f"{v:.5g}"))
+        return hv.Table(shown[["parameter", "value", "unit"]]).opts(
+            height=330, width=640, title=f"NCA of {frame['observable'].iloc[0]}"
+        )
+
+    def empty(self) -> hv.Element:
+        return hv.Table(pd.DataFrame({"parameter": [], "value": [], "unit": []}))
+
+
+# --- TMDD -------------------------------------------------------------------------------------------
+
+
+class ReductionView(View):
+    """Full TMDD beside its QSS and Michaelis-Menten reductions."""
+
+    title = "Reductions"
+
+    def compute(self) -> pd.DataFrame:
+        frames = {}
+        for reduction in ("full", "qss", "mm"):
+            traj = self.model.copy(reduction=reduction).simulate()
+            frames[reduction] = traj["D_free"]
+        return pd.DataFrame(frames, index=pd.Index(traj.t, name="t"))
+
+    def render(self, frame: pd.DataFrame) -> hv.Element:
+        styles = {"full": ("#1f6f8b", "solid"), "qss": ("#e07a1f", "dashed"), "mm": ("#3a9d5d", "dotted")}
+        curves = {
+            name: hv.Curve(
+                (frame.index.to_numpy(), np.where(frame[name] > 0, frame[name], np.nan)),
+                "time [h]",
+                "free drug D [nM]",
+                label=name,
+            ).opts(color=styles[name][0], line_dash=styles[name][1], line_width=2)
+            for name in frame.columns
+        }
+        return hv.NdOverlay(curves, kdims="reduction").opts(
+            hv.opts.NdOverlay(
+                logy=True,
+                height=400,
+                responsive=True,
+                legend_position="right",
+                title="free drug: full model vs QSS and MM reductions",
+            )
+        )
+
+    def empty(self) -> hv.Element:
+        return hv.NdOverlay({"full": hv.Curve([])}, kdims="reduction")
+
+
+class DoseScanView(View):
+    """Apparent clearance and terminal half-life versus dose: flat for linear PK."""
+
+    title = "Dose dependence"
+    keeps_zoom = False  # a grid of plots or a table
+
+    def compute(self) -> pd.DataFrame:
+        doses = float(self.model.dose) * np.logspace(-2, 2, 9)
+        return dose_scan(self.model, doses, n_points=801, rtol=1e-7, atol=1e-11)
+
+    def render(self, frame: pd.DataFrame) -> hv.Element:
+        unit = self.model.param["dose"].metadata.get("unit", "")
+        current = float(self.model.dose)
+        cl = hv.Curve(frame, "dose", "cl_apparent").opts(
+            color="#1f6f8b",
+            line_width=2,
+            logx=True,
+            logy=True,
+            xlabel=f"dose [{unit}]",
+            ylabel="apparent clearance (dose/AUC)",
+        )
+        th = hv.Curve(frame, "dose", "t_half").opts(
+            color="#e07a1f",
+            line_width=2,
+            logx=True,
+            xlabel=f"dose [{unit}]",
+            ylabel=f"terminal t1/2 [{self.model.time_unit}]",
+        )
+        marker = hv.VLine(current).opts(color="#999999", line_dash="dotted")
+        return (
+            (cl * marker).opts(height=380, responsive=True, title="apparent clearance")
+            + (th * marker).opts(height=380, responsive=True, title="terminal half-life")
+        ).opts(hv.opts.Layout(shared_axes=False))
+
+    def empty(self) -> hv.Element:
+        return (hv.Curve([]) * hv.VLine(1) + hv.Curve([]) * hv.VLine(1)).opts(hv.opts.Layout(shared_axes=False))
+
+
+# --- receptor binding ------------------------------------------------------------------------------
+
+
+class BindingKineticsView(View):
+    """Association (ligand added) and dissociation (ligand washed out) experiments."""
+
+    title = "Binding kinetics"
+    depends = ("kon", "koff", "L", "R_total", "ligand_depletion", "t_end", "n_points")
+
+    def compute(self) -> pd.DataFrame:
+        assoc = self.model.association()
+        dissoc = self.model.dissociation()
+        return pd.DataFrame({"t": assoc.t, "association": assoc["occupancy"], "dissociation": dissoc["occupancy"]})
+
+    def render(self, frame: pd.DataFrame) -> hv.Element:
+        a = hv.Curve(frame, "t", "association", label=f"association, k_obs = {float(self.model.k_obs()):.3g}/min").opts(
+            color="#1f6f8b", line_width=2
+        )
+        d = hv.Curve(frame, "t", "dissociation", label=f"dissociation, koff = {self.model.koff:.3g}/min").opts(
+            color="#e07a1f", line_width=2
+        )
+        eq = hv.HLine(float(self.model.occupancy(self.model.L))).opts(color="#999999", line_dash="dotted")
+        return (a * d * eq).opts(
+            hv.opts.Curve(xlabel="time [min]", ylabel="fractional occupancy"),
+            overlay_opts("occupancy (dotted: equilibrium at L)"),
+        )
+
+    def empty(self) -> hv.Element:
+        return hv.Curve([]) * hv.Curve([]) * hv.HLine(0)
+
+
+class DoseResponseView(View):
+    """Equilibrium occupancy and response versus ligand, KD and EC50 marked: affinity is not potency."""
+
+    title = "Dose-response"
+    depends = ("kon", "koff", "tau", "Em", "n_transducer", "L")
+
+    def compute(self) -> pd.DataFrame:
+        kd = self.model.KD
+        ligand = kd * np.logspace(-3, 3, 121)
+        return pd.DataFrame(
+            {
+                "L": ligand,
+                "occupancy": self.model.occupancy(ligand),
+                "response": self.model.response(ligand) / self.model.Em,
+            }
+        )
+
+    def render(self, frame: pd.DataFrame) -> hv.Element:
+        occ = hv.Curve(frame, "L", "occupancy", label="occupancy").opts(color="#1f6f8b", line_width=2)
+        resp = hv.Curve(frame, "L", "response", label="response / Em").opts(color="#3a9d5d", line_width=2)
+        kd = hv.VLine(self.model.KD).opts(color="#1f6f8b", line_dash="dashed")
+        ec50 = hv.VLine(self.model.EC50).opts(color="#3a9d5d", line_dash="dashed")
+        current = hv.VLine(float(self.model.L)).opts(color="#e07a1f")
+        title = f"KD = {self.model.KD:.3g} nM (blue dashed), EC50 = {self.model.EC50:.3g} nM (green dashed)"
+        return (occ * resp * kd * ec50 * current).opts(
+            hv.opts.Curve(logx=True, xlabel="ligand L [nM]", ylabel="fraction"), overlay_opts(title)
+        )
+
+    def empty(self) -> hv.Element:
+        return hv.Curve([]) * hv.Curve([]) * hv.VLine(1) * hv.VLine(1) * hv.VLine(1)
+
+
+# --- stochastic gene expression --------------------------------------------------------------------
+
+
+class StochasticView(View):
+    """SSA ensemble, refined progressively (a small ensemble now, a large one in the background).
+
+    Sample paths with quantile bands, the histogram at a chosen time with the LNA Gaussian,
+    mean and Fano factor with confidence bands and the LNA.
+    """
+
+    title = "Stochastic (SSA)"
+    small = 200
+    large = 3000
+
+    def __init__(self, app, **params: Any):
+        super().__init__(app, **params)
+        net = self.model._memoized("network", self.model.network)
+        species = list(net.species)
+        self.species = pn.widgets.Select(label="species", options=species, value=species[-1], width=160)
+        self.time = pn.widgets.FloatSlider(
+            label="histogram time", start=0.0, end=float(self.model.t_end), value=float(self.model.t_end), width=260
+        )
+        self.status = pn.pane.Markdown("", width=320)
+        self.pipe = hv.streams.Pipe(data=None)
+        self._generation = 0
+        self._pending = None
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-ssa")
+        self.model.param.watch(self._changed, [n for n in self.model.param if n != "name"])
+        self.species.param.watch(lambda _: self.pipe.send(self.pipe.data), "value")
+        self.time.param.watch(lambda _: self.pipe.send(self.pipe.data), "value_throttled")
+
+    def _changed(self, *_events) -> None:
+        self.refresh()
+
+    def compute(self, n_runs: int | None = None) -> Ensemble:
+        return self.model.ssa(n_runs or self.small, seed=1, n_points=101)
+
+    def refresh(self) -> None:
+        """A small ensemble now, a larger one in the background; a newer change supersedes both."""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+        try:
+            ensemble = self.compute(self.small)
+        except WorkbenchError as err:
+            self.app.report(self, err)
+            return
+        self.app.clear(self)
+        self.status.object = f"{self.small} cells; refining to {self.large} in the background…"
+        self.pipe.send(ensemble)
+        self._pending = self._executor.submit(self._refine, generation)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the background refinement (if any) has finished."""
+        if self._pending is not None:
+            self._pending.result(timeout)
+
+    def _refine(self, generation: int) -> None:
+        try:
+            ensemble = self.compute(self.large)
+        except WorkbenchError:
+            return
+        with self._lock:
+            if generation != self._generation:
+                return  # a newer change superseded this one
+
+        def deliver():
+            if generation == self._generation:
+                self.status.object = f"{self.large} cells"
+                self.pipe.send(ensemble)
+
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.execute(deliver, schedule=True)
+        else:
+            deliver()
+
+    def render(self, ensemble: Ensemble | None) -> hv.Element:
+        if ensemble is None:
+            return self.empty()
+        name = self.species.value
+        t = ensemble.t
+        x = ensemble[name]
+        # server-side reductions: quantile band, mean, five paths; never the raw ensemble
+        q05, q50, q95 = np.quantile(x, [0.05, 0.5, 0.95], axis=0)
+        band = hv.Area((t, q05, q95), "time [h]", vdims=["q05", "q95"], label="5-95% of cells").opts(
+            color="#1f6f8b", alpha=0.2
+        )
+        paths = hv.NdOverlay(
+            {
+                f"cell {k}": hv.Curve((t, x[k]), "time [h]", f"{name} [molecules]").opts(
+                    color="#5f6b73", alpha=0.6, line_width=1
+                )
+                for k in range(min(5, ensemble.n_runs))
+            },
+            kdims="path",
+        )
+        median = hv.Curve((t, q50), "time [h]", f"{name} [molecules]", label="median").opts(
+            color="#1f6f8b", line_width=3
+        )
+        panel_paths = (band * paths * median).opts(
+            overlay_opts(f"{name}: sample paths and ensemble band ({ensemble.n_runs} cells)", 300)
+        )
+        # histogram at the chosen time, with the LNA Gaussian
+        k = int(np.argmin(np.abs(t - self.time.value)))
+        values, probs = ensemble.histogram(name, t[k])
+        hist = hv.Histogram(
+            (np.append(values - 0.5, values[-1] + 0.5), probs),
+            kdims=[f"{name} [molecules]"],
+            vdims=["probability"],
+            label=f"SSA at t = {t[k]:.3g} h",
+        ).opts(color="#1f6f8b", alpha=0.6)
+        traj = lna_trajectory(self.model, t)
+        i = traj.species.index(name)
+        mean, var = traj.mean[k, i], max(traj.covariance[k, i, i], 1e-12)
+        grid = np.linspace(max(0, values.min() - 1), values.max() + 1, 200)
+        gauss = hv.Curve(
+            (grid, np.exp(-0.5 * (grid - mean) ** 2 / var) / np.sqrt(2 * np.pi * var)),
+            [f"{name} [molecules]"],
+            ["probability"],
+            label="LNA Gaussian",
+        ).opts(color="#e07a1f", line_width=2)
+        panel_hist = (hist * gauss).opts(overlay_opts("distribution at the chosen time", 300))
+        # mean and Fano with confidence bands, and the LNA
+        m_lo, m_hi = ensemble.mean_ci(name)
+        f_lo, f_hi = ensemble.fano_ci(name)
+        mean_band = hv.Area((t, m_lo, m_hi), "time [h]", vdims=["lo", "hi"], label="mean, 95% CI").opts(
+            color="#1f6f8b", alpha=0.3
+        )
+        lna_mean = hv.Curve((t, traj.mean[:, i]), "time [h]", f"mean {name}", label="LNA mean").opts(
+            color="#e07a1f", line_dash="dashed"
+        )
+        fano_band = hv.Area(
+            (t, np.nan_to_num(f_lo), np.nan_to_num(f_hi)), "time [h]", vdims=["lo", "hi"], label="Fano, 95% CI"
+        ).opts(color="#3a9d5d", alpha=0.3)
+        lna_fano = hv.Curve((t, traj.fano(name)), "time [h]", "Fano factor", label="LNA Fano").opts(
+            color="#e07a1f", line_dash="dashed"
+        )
+        layout = (
+            panel_paths
+            + panel_hist
+            + (mean_band * lna_mean).opts(overlay_opts("mean", 280))
+            + (fano_band * lna_fano).opts(overlay_opts("Fano factor", 280))
+        )
+        return layout.opts(hv.opts.Layout(shared_axes=False)).cols(2)
+
+    def empty(self) -> hv.Element:
+        return hv.Layout([hv.Curve([])])
+
+    def element(self) -> hv.Element:  # the pipe carries the data; render it, reporting errors
+        try:
+            drawing = framewise(self.render(self.pipe.data))
+        except WorkbenchError as err:
+            self.app.report(self, err)
+            return self._last if self._last is not None else self.empty()
+        self._last = drawing
+        return drawing
+
+    def __panel__(self):
+        if self.pipe.data is None:
+            self.refresh()
+        dmap = hv.DynamicMap(lambda data: self.element(), streams=[self.pipe])
+        return pn.Column(
+            pn.Row(self.species, self.time, self.status),
+            pn.pane.HoloViews(dmap, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+
+# --- hybrid tissue ------------------------------------------------------------------------------------
+
+
+class _TissueBase(View):
+    """Tissue views share one (costly) simulation per parameter set."""
+
+    def compute(self):
+        key = self.app._key()
+        cache = getattr(self.app, "_tissue_cache", None)
+        if cache is None or cache[0] != key:
+            self.app._tissue_cache = (key, self.model.simulate())
+        return self.app._tissue_cache[1]
+
+
+class TissueFieldView(_TissueBase):
+    """The ligand field as an image with the cells as points, over the snapshots (a player)."""
+
+    title = "Field and cells"
+
+    def __init__(self, app, **params: Any):
+        super().__init__(app, **params)
+        self.player = pn.widgets.Player(
+            label="snapshot",
+            start=0,
+            end=max(int(self.model.n_points) - 1, 0),
+            value=max(int(self.model.n_points) - 1, 0),
+            loop_policy="once",
+            interval=400,
+            width=400,
+        )
+
+    def render(self, result) -> hv.Element:
+        k = min(self.player.value, len(result.fields) - 1)
+        field = result.fields[k]
+        h = self.model.h
+        bounds = (0, 0, field.shape[0] * h, field.shape[1] * h)
+        image = hv.Image(field.T, bounds=bounds, kdims=["x [µm]", "y [µm]"], vdims=["c [molecules/µm²]"]).opts(
+            cmap="viridis", colorbar=True
+        )
+        agents = result.agents[k]
+        points = hv.Points((agents["x"], agents["y"]), ["x [µm]", "y [µm]"]).opts(
+            color="white", size=3, alpha=0.7, line_color="black"
+        )
+        return (image * points).opts(
+            hv.opts.Overlay(
+                height=520,
+                responsive=True,
+                aspect=None,
+                title=f"t = {result.times[k]:.4g} min, {agents['x'].size} cells",
+                framewise=True,
+            )
+        )
+
+    def empty(self) -> hv.Element:
+        return hv.Image(np.zeros((2, 2))) * hv.Points([])
+
+    def __panel__(self):
+        self.player.end = max(int(self.model.n_points) - 1, 0)
+        frame = hv.streams.Params(self.player, parameters=["value"])
+        return pn.Column(
+            self.player,
+            pn.pane.HoloViews(self.dynamic(frame), sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+
+class TissueSummaryView(_TissueBase):
+    """Total uptake, mean internal signal and cell count over time."""
+
+    title = "Summary series"
+    keeps_zoom = False  # a grid of plots or a table
+
+    def render(self, result) -> hv.Element:
+        s = result.summary
+        uptake = hv.Curve((s["t"], s["uptake_rate"]), "time [min]", "uptake [molecules/min]").opts(
+            color="#1f6f8b", line_width=2, height=260, responsive=True, title="total uptake rate"
+        )
+        signal = hv.Curve((s["t"], s["mean_signal"]), "time [min]", "mean signal [-]").opts(
+            color="#3a9d5d", line_width=2, height=260, responsive=True, title="mean internal signal"
+        )
+        count = hv.Curve((s["t"], s["cell_count"]), "time [min]", "cells").opts(
+            color="#e07a1f", line_width=2, height=260, responsive=True, title="cell count"
+        )
+        amount = hv.Curve((s["t"], s["field_amount"]), "time [min]", "ligand in field [molecules]").opts(
+            color="#5f6b73",
+            line_width=2,
+            height=260,
+            responsive=True,
+            title=f"ligand in the field (mass balance error {result.mass_balance_error():.1e})",
+        )
+        return (uptake + signal + count + amount).opts(hv.opts.Layout(shared_axes=False)).cols(2)
+
+    def empty(self) -> hv.Element:
+        return hv.Layout([hv.Curve([])])
+
+
+class StripView(_TissueBase):
+    """Active-stress mechanics of a strip driven by the cells' mean signal along x."""
+
+    title = "Strip mechanics"
+    keeps_zoom = False  # a grid of plots or a table
+
+    def render(self, result) -> hv.Element:
+        agents = result.agents[-1]
+        bins = np.linspace(0.0, self.model.width, 41)
+        index = np.clip(np.digitize(agents["x"], bins) - 1, 0, 39)
+        counts = np.bincount(index, minlength=40)
+        sums = np.bincount(index, weights=agents["signal"], minlength=40)
+        profile = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+        mech = strip_mechanics(
+            profile, self.model.width, self.model.stiffness, self.model.active_coupling, bc=self.model.strip_bc
+        )
+        centres = 0.5 * (bins[:-1] + bins[1:])
+        strain = hv.Curve((centres, mech.strain), "x [µm]", "strain [-]", label="strain").opts(
+            color="#1f6f8b", line_width=2
+        )
+        signal = hv.Curve((centres, profile), "x [µm]", "signal [-]", label="mean signal").opts(
+            color="#3a9d5d", line_width=2
+        )
+        title = f"{self.model.strip_bc} end: shortening {mech.shortening:.4g} µm, stress {mech.stress:.3g} kPa"
+        return (
+            strain.opts(height=300, responsive=True, title=title)
+            + signal.opts(height=300, responsive=True, title="signal profile")
+        ).opts(hv.opts.Layout(shared_axes=False))
+
+    def empty(self) -> hv.Element:
+        return hv.Curve([]) + hv.Curve([])
