@@ -57,6 +57,9 @@ def test_every_kernel_is_disk_cached_with_the_numpy_error_model(name, dispatcher
     # numpy's error model returns inf/nan instead of raising, which also lets numba prune
     # reference counting (measured: 10x faster rate evaluation)
     assert dispatcher.targetoptions.get("error_model") == "numpy", name
+    # background refinements (SSA ensembles, tissue runs) must not hold the GIL while the
+    # app redraws in the main thread
+    assert dispatcher.targetoptions.get("nogil") is True, name
 
 
 def test_a_fresh_process_loads_every_kernel_from_the_cache():

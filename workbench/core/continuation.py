@@ -30,7 +30,7 @@ INFO_NEWTON = 2
 N_INFO = 3
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _residual_and_jacobian(net, p, k_par, lam_scale, y_ref, q_basis, x, y, u, v, f, jac, dfdp, g, a):
     """G(x) into ``g`` and its Jacobian [G_z, G_lam] into the first N rows of ``a``.
 
@@ -66,7 +66,7 @@ def _residual_and_jacobian(net, p, k_par, lam_scale, y_ref, q_basis, x, y, u, v,
         a[r, big_n] = acc * lam_scale
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def correct(net, p, k_par, lam_scale, y_ref, q_basis, x_start, tangent, ds, tol, max_newton, x_out, t_out):
     """Predict ``ds`` along ``tangent`` from ``x_start`` and correct onto the branch.
 
@@ -137,7 +137,7 @@ def correct(net, p, k_par, lam_scale, y_ref, q_basis, x_start, tangent, ds, tol,
     return iterations
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def continue_branch(
     net,
     p,
@@ -260,7 +260,7 @@ def continue_branch(
     return status
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def reduced_jacobian(net, p, y, q_basis, out):
     """Q^T J(y) Q into ``out`` (the Jacobian on the compatibility class)."""
     n = y.shape[0]

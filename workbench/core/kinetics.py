@@ -87,7 +87,7 @@ class NetworkArrays(NamedTuple):
     sp_vol: np.ndarray
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _ipow(x, n):
     """x**n for a small non-negative integer n, by multiplication (exact and fast)."""
     r = 1.0
@@ -96,7 +96,7 @@ def _ipow(x, n):
     return r
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def qe_complex(a, b, kd):
     """Complex at quasi-equilibrium of a + b <-> c with dissociation constant kd.
 
@@ -115,7 +115,7 @@ def qe_complex(a, b, kd):
     return 2.0 * a * b / denom, delta
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _hill_fraction(x, k, n):
     """x**n / (k**n + x**n) and its derivative in x, for x clipped at zero."""
     if x <= 0.0:
@@ -137,7 +137,7 @@ def _hill_fraction(x, k, n):
 # Inlined (at numba's IR level) into network_rhs: a call would keep the arguments' reference
 # counts alive around it, which measured as twice the cost of the whole right-hand side.
 # inlined: an un-inlined call in a kernel blocks numba's reference-count pruning there
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
 def saturable_rate(kind, k, q1, q2, a, b):
     """Rate per volume of the non-mass-action kinds, from scalars only.
 
@@ -158,7 +158,7 @@ def saturable_rate(kind, k, q1, q2, a, b):
 
 # Inlined (at numba's IR level) into network_rhs: a call would keep the arguments' reference
 # counts alive around it, which measured as twice the cost of the whole right-hand side.
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
 def reaction_rates(net, p, y, v):
     """Fill ``v`` with the rate of every reaction (amount per time)."""
     for j in range(net.kind.shape[0]):
@@ -182,7 +182,7 @@ def reaction_rates(net, p, y, v):
         v[j] = w if net.vol[j] < 0 else w * p[net.vol[j]]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def network_rhs(net, p, u, y, v, dy):
     """Right-hand side dy/dt of the network ODE.
 
@@ -212,7 +212,7 @@ def network_rhs(net, p, u, y, v, dy):
             dy[i] /= p[net.sp_vol[i]]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def network_jacobian(net, p, y, jac):
     """Analytic Jacobian d(dy/dt)/dy of the network ODE, written into ``jac``.
 
@@ -287,7 +287,7 @@ def network_jacobian(net, p, y, jac):
 
 
 # inlined: an un-inlined call in a kernel blocks numba's reference-count pruning there
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
 def _saturable_partials(kind, k, q1, q2, a, b):
     """d(rate per volume)/d(k, q1, q2) of the non-mass-action kinds, from scalars."""
     if kind == MICHAELIS_MENTEN:
@@ -314,7 +314,7 @@ def _saturable_partials(kind, k, q1, q2, a, b):
     return max(a, 0.0) - c, -k * dc_dkd, 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def network_dfdp(net, p, u, y, v, dy, dfdp):
     """Partial derivatives of the right-hand side with respect to every parameter.
 

@@ -12,7 +12,7 @@ from numba import njit
 __all__ = ["lu_factor", "lu_solve", "lu_solve_columns"]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def lu_factor(a, piv):
     """Factor ``a`` in place as P A = L U (unit lower L stored below the diagonal).
 
@@ -55,7 +55,7 @@ def lu_factor(a, piv):
     return 0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def lu_solve(lu, piv, b):
     """Solve A x = b in place in ``b``, given ``lu, piv`` from :func:`lu_factor`."""
     n = lu.shape[0]
@@ -77,7 +77,7 @@ def lu_solve(lu, piv, b):
         b[i] = s / lu[i, i]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def lu_solve_columns(lu, piv, b):
     """Solve A X = B in place for every column of ``b`` (n x m), given ``lu, piv``."""
     n = lu.shape[0]

@@ -85,7 +85,7 @@ _STIFF_HBOUND = 2.5
 _STIFF_START = 500.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _rms_norm(x, y, rtol, atol):
     """Root-mean-square of ``x / (atol + rtol |y|)``."""
     acc = 0.0
@@ -94,7 +94,7 @@ def _rms_norm(x, y, rtol, atol):
     return np.sqrt(acc / x.shape[0])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _initial_step(net, p, u, y, f0, span, order, rtol, atol, ytmp, f1, v):
     """Starting step size (Hairer, Norsett & Wanner, *Solving ODEs I*, section II.4)."""
     d0 = _rms_norm(y, y, rtol, atol)
@@ -114,7 +114,7 @@ def _initial_step(net, p, u, y, f0, span, order, rtol, atol, ytmp, f1, v):
     return min(100.0 * h0, h1, span)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _spectral_radius_bound(jac):
     """Gershgorin bound on the largest |eigenvalue| of ``jac``."""
     bound = 0.0
@@ -126,12 +126,12 @@ def _spectral_radius_bound(jac):
     return bound
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _too_small(h, t, t_stop):
     return h <= _EPS16 * max(abs(t), abs(t_stop))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _judge(err, biggest, h, exponent):
     """Accept a step, or the step size to retry with: ``(accepted, nonfinite, h_retry)``.
 
@@ -145,7 +145,7 @@ def _judge(err, biggest, h, exponent):
     return True, False, h
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _dopri5_loop(net, p, u, t, t_stop, y, t_out, k_out, out, detect_stiffness, rtol, atol, max_steps, info):
     """Dormand-Prince 5(4) from ``t`` to ``t_stop`` with Shampine's 4th-order dense output.
 
@@ -282,7 +282,7 @@ def _dopri5_loop(net, p, u, t, t_stop, y, t_out, k_out, out, detect_stiffness, r
     return OK, k_out, t
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _rodas4_loop(net, p, u, t, t_stop, y, t_out, k_out, out, rtol, atol, max_steps, info):
     """Rodas4 from ``t`` to ``t_stop`` with its 3rd-order dense output.
 
@@ -419,7 +419,7 @@ def _rodas4_loop(net, p, u, t, t_stop, y, t_out, k_out, out, rtol, atol, max_ste
     return OK, k_out, t
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _looks_stiff(net, p, y, span):
     """Whether an explicit method would need hundreds of steps over ``span`` for stability."""
     n = y.shape[0]
@@ -428,7 +428,7 @@ def _looks_stiff(net, p, y, span):
     return _spectral_radius_bound(jac) * span > _STIFF_START
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def integrate_network(net, p, y0, t0, t_out, ev_t, ev_sp, ev_kind, ev_val, method, rtol, atol, max_steps, out, info):
     """Integrate a network ODE with dosing events and write the state at ``t_out``.
 
@@ -525,7 +525,7 @@ def integrate_network(net, p, y0, t0, t_out, ev_t, ev_sp, ev_kind, ev_val, metho
 # of f) are directional finite differences of J s_k + F g_k along K_y.
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _sens_combine(jac, dfdp, s, g_ptr, g_col, g_val, du, inv_vol, out_s):
     """out_s = J s + F g + du / V: the sensitivity right-hand side from its parts.
 
@@ -550,7 +550,7 @@ def _sens_combine(jac, dfdp, s, g_ptr, g_col, g_val, du, inv_vol, out_s):
                     out_s[i, g_col[e]] += fiq * g_val[e]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _rodas4_sens_loop(
     net, p, u, t, t_stop, y, s, g, du, t_out, k_out, out, out_s, rtol, atol, max_steps, sens_error, info
 ):
@@ -827,7 +827,7 @@ def _rodas4_sens_loop(
     return OK, k_out, t
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def integrate_sensitivities(
     net,
     p,

@@ -50,7 +50,7 @@ def spawn_states(seed: int | np.random.SeedSequence | None, n_runs: int, first: 
     return states
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def next_u64(s0, s1, s2, s3):
     """One xoshiro256+ step: ``(output, s0, s1, s2, s3)``."""
     result = s0 + s3
@@ -64,7 +64,7 @@ def next_u64(s0, s1, s2, s3):
     return result, s0, s1, s2, s3
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def uniform(s0, s1, s2, s3):
     """A double in [0, 1) from the upper 53 bits: ``(u, s0, s1, s2, s3)``."""
     x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
@@ -103,7 +103,7 @@ _U8 = np.uint64(8)
 _U255 = np.uint64(255)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def exponential(s0, s1, s2, s3):
     """An Exp(1) variate by the ziggurat method: ``(e, s0, s1, s2, s3)``.
 
@@ -125,7 +125,7 @@ def exponential(s0, s1, s2, s3):
             return x, s0, s1, s2, s3
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def normal(s0, s1, s2, s3):
     """A standard normal variate (Box-Muller, one of the pair): ``(z, s0, s1, s2, s3)``."""
     u1, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
@@ -133,7 +133,7 @@ def normal(s0, s1, s2, s3):
     return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2), s0, s1, s2, s3
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def poisson(lam, s0, s1, s2, s3):
     """A Poisson(lam) variate: ``(k, s0, s1, s2, s3)``.
 

@@ -53,7 +53,7 @@ _LEAP_MIN_EVENTS = 10.0
 _SSA_BATCH = 100
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _propensity(kind, k, q1, q2, vol, a_conc, b_conc, omega):
     """Propensity of a non-mass-action reaction from scalars (molecules per time)."""
     if kind == FLOW:
@@ -61,7 +61,7 @@ def _propensity(kind, k, q1, q2, vol, a_conc, b_conc, omega):
     return omega * vol * saturable_rate(kind, k, q1, q2, a_conc, b_conc)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
 def ssa_ensemble(
     net,
     aff_ptr,
@@ -149,7 +149,7 @@ def ssa_ensemble(
         culprit[r] = cul
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _run(
     net, aff_ptr, aff_idx, stoi_int, hor, p, c, omega, omega_sp, x0, t0, t_out, state, method, epsilon, max_events, out
 ):
@@ -341,7 +341,7 @@ def _run(
             ssa_steps_left -= 1
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
 def cle_ensemble(net, p, omega, omega_sp, x0, t0, t_out, dt, states, out, status, culprit):
     """Chemical Langevin equation by Euler-Maruyama with step ``dt``, an ensemble in parallel.
 
@@ -355,7 +355,7 @@ def cle_ensemble(net, p, omega, omega_sp, x0, t0, t_out, dt, states, out, status
         culprit[r] = cul
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _cle_run(net, p, omega, omega_sp, x0, t0, t_out, dt, state, out):
     n_sp = x0.shape[0]
     n_r = net.kind.shape[0]

@@ -51,7 +51,7 @@ TAKEN_UP = 3
 N_LEDGER = 4
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _face(d_a, d_b):
     """Harmonic mean of two cell diffusivities: the face value that keeps flux continuous."""
     if d_a <= 0.0 or d_b <= 0.0:
@@ -59,7 +59,7 @@ def _face(d_a, d_b):
     return 2.0 * d_a * d_b / (d_a + d_b)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def line_coefficients(diff, decay, inv_h2, bc, bc_val, axis, lower, diag, upper, const):
     """Coefficients of one direction's operator: ``(A c)[i, j] = lower c[prev] + diag c + upper c[next] + const``.
 
@@ -100,7 +100,7 @@ def line_coefficients(diff, decay, inv_h2, bc, bc_val, axis, lower, diag, upper,
                 const[i, j] += f * bc_val[hi]
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
 def _apply(c, lower, diag, upper, const, axis, out):
     """Out = A c for one direction's operator."""
     nx, ny = c.shape
@@ -120,7 +120,7 @@ def _apply(c, lower, diag, upper, const, axis, out):
             out[i, j] = value
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
 def _solve_lines(rhs, lower, diag, upper, const, dt_half, axis, out):
     """Out solves (I - dt/2 A) out = rhs + dt/2 const along every line of ``axis``."""
     nx, ny = rhs.shape
@@ -153,7 +153,7 @@ def _solve_lines(rhs, lower, diag, upper, const, dt_half, axis, out):
             out[i, j] = sol[m]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _boundary_flux(c, diff, bc, bc_val, inv_h2, axis, weight, ledger):
     """Add ``weight *`` the inflow through the Dirichlet faces of ``axis`` to the ledger (per area)."""
     nx, ny = c.shape
@@ -177,7 +177,7 @@ def _boundary_flux(c, diff, bc, bc_val, inv_h2, axis, weight, ledger):
                         ledger[OUT] -= flow
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def adi_step(c, diff, decay, dt, h, bc, bc_val, source, cx, cy, work_a, work_b, ledger):
     """Advance the field ``c`` by one Peaceman-Rachford step in place, updating the ledger.
 
@@ -220,7 +220,7 @@ def adi_step(c, diff, decay, dt, h, bc, bc_val, source, cx, cy, work_a, work_b, 
     ledger[DECAYED] += area * decayed
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _cell_weights(x, y, h, nx, ny):
     """Bilinear (cloud-in-cell) weights: lower-left cell (i0, j0) and fractions (fx, fy).
 
@@ -248,7 +248,7 @@ def _cell_weights(x, y, h, nx, ny):
     return i0, j0, fx, fy
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
 def sample_field(c, h, xs, ys, n, values, grad_x, grad_y):
     """Field value and gradient (of the bilinear interpolant) at each of the first ``n`` agents."""
     nx, ny = c.shape
@@ -263,7 +263,7 @@ def sample_field(c, h, xs, ys, n, values, grad_x, grad_y):
         grad_y[a] = ((1 - fx) * (c01 - c00) + fx * (c11 - c10)) / h
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def agent_uptake(c, h, xs, ys, n, vmax, km, dt, demand, taken, ledger):
     """Michaelis-Menten uptake by the first ``n`` agents, removed from the field (cloud-in-cell).
 
@@ -311,7 +311,7 @@ def agent_uptake(c, h, xs, ys, n, vmax, km, dt, demand, taken, ledger):
     ledger[TAKEN_UP] += total
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
 def density_uptake(c, h, density, vmax, km, dt, ledger):
     """The homogenized sink: cells at ``density`` (per area) each taking ``vmax c / (km + c)``."""
     nx, ny = c.shape
@@ -328,7 +328,7 @@ def density_uptake(c, h, density, vmax, km, dt, ledger):
     ledger[TAKEN_UP] += removed.sum()
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
 def move_agents(xs, ys, n, grad_x, grad_y, noise, step_sd, chemotaxis_dt, width, height):
     """Random motility plus chemotaxis up the gradient; reflecting walls."""
     for a in prange(n):
@@ -348,7 +348,7 @@ def move_agents(xs, ys, n, grad_x, grad_y, noise, step_sd, chemotaxis_dt, width,
         ys[a] = min(max(y, 0.0), height)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def explicit_step(c, diff, decay, dt, h, bc, bc_val, source, cx, cy, work_a, work_b, ledger):
     """Forward-Euler step ``c' = c + dt (A c + s)``, stable only for dt <= h^2 / (4 D_max).
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import param
@@ -421,7 +422,10 @@ class _Runner:
     """State of one simulation (field, agents, ledger) and its time loop."""
 
     def __init__(self, model: HybridTissue, initial_field=None, agents=None):
-        self.m = model
+        # plain attributes: a Parameter read costs microseconds, and the loop reads dozens per step
+        self.m = SimpleNamespace(
+            **model.values(), Km=model.Km, Vmax=model.Vmax, ny=model.ny, initial_agents=model.initial_agents
+        )
         self.rng = np.random.default_rng(model.seed)
         nx, ny, h = model.nx, model.ny, model.h
         self.h = h
