@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-BENCHMARKS = ["tmdd_ode", "ssa", "analyses", "tissue"]
+BENCHMARKS = ["tmdd_ode", "ssa", "analyses", "tissue", "views"]
 
 
 def main(argv: list[str]) -> int:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import math
+import threading
 
 import holoviews as hv
 import numpy as np
@@ -35,7 +36,7 @@ PROBES = {
     "OneCompartment": ["dose", "ka"],
     "TwoCompartment": ["dose", "ka"],
     "PBPK": ["dose"],
-    "TMDD": ["ke"],
+    "TMDD": ["ke", "kdeg"],
     "ReceptorBinding": ["kon"],
     "BirthDeath": ["k"],
     "TwoStageExpression": ["kp"],
@@ -315,7 +316,7 @@ def test_data_limits_pad_y_and_handle_log_axes():
     curve = hv.Curve(([0.0, 1.0, 2.0], [0.0, 5.0, 10.0]))
     (x0, x1), (y0, y1) = data_limits(curve)
     assert (x0, x1) == (0.0, 2.0) and y0 == pytest.approx(-0.5) and y1 == pytest.approx(10.5)
-    (_, _), (y0, y1) = data_limits(curve.opts(logy=True))
+    (_, _), (y0, y1) = data_limits(curve, logy=True)
     assert y0 > 0 and y0 < 5.0 and y1 > 10.0  # the zero is skipped on a log axis
     assert data_limits(hv.Table(pd.DataFrame({"a": [1]}))) is None
 
@@ -399,3 +400,32 @@ def test_panel_shows_a_model_as_its_app():
     widgets = shown_app.select(pn.widgets.FloatSlider)
     assert any(w.label.startswith("kon") for w in widgets)
     assert shown_app.select(pn.Tabs)
+
+
+def test_tissue_views_show_a_preview_then_the_full_run():
+    from workbench.views.families import TissueRuns
+
+    model = wb.HybridTissue(t_end=200.0, nx=40)
+    the_app = app(model)
+    view = the_app.views[0]
+    plot = render(view)
+    runs = TissueRuns.of(the_app)
+    runs.wait()
+    assert runs.full and "preview" not in plot.state.title.text
+    gate = threading.Event()
+    runs._executor.submit(gate.wait)  # hold the background run until the preview is checked
+    try:
+        model.D = 700.0
+        preview = runs.result
+        title = plot.state.title.text
+        full = runs.full
+    finally:
+        gate.set()
+    assert not full and "preview" in title, title
+    np.testing.assert_allclose(np.diff(preview.summary["t"]), TissueRuns.PREVIEW * model.dt)
+    assert preview.mass_balance_error() < 1e-9  # the coarse step keeps the exact ledger
+    runs.wait()
+    assert runs.full and "preview" not in plot.state.title.text
+    np.testing.assert_allclose(np.diff(runs.result.summary["t"]), model.dt)
+    expected = model.simulate()
+    np.testing.assert_array_equal(runs.result.fields[-1], expected.fields[-1])  # the same seeded run

@@ -38,16 +38,25 @@ from .models import (
     TwoCompartment,
     TwoStageExpression,
 )
+from .models.scenario import load_scenario, save_scenario
 
 __version__ = "0.1.0"
 
 # scipy-based analyses load on first use (see workbench.analysis)
 _FROM_ANALYSIS = {"continuation", "lna", "lna_trajectory", "stable_state_count", "steady_state"}
+# the view layer (Panel, HoloViews, Bokeh) loads when an app is first asked for
+_FROM_VIEWS = {"app", "serve"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _FROM_ANALYSIS:
         value = getattr(analysis, name)
+        globals()[name] = value
+        return value
+    if name in _FROM_VIEWS:
+        from . import views  # noqa: PLC0415
+
+        value = getattr(views, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
@@ -87,15 +96,19 @@ __all__ = [
     "TwoCompartment",
     "TwoStageExpression",
     "WorkbenchError",
+    "app",
     "continuation",
     "dose_scan",
     "fim",
     "lna",
     "lna_trajectory",
+    "load_scenario",
     "nca",
     "parse_equation",
     "qssa_validity",
+    "save_scenario",
     "sensitivities",
+    "serve",
     "stable_state_count",
     "steady_state",
 ]

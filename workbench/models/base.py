@@ -107,6 +107,8 @@ class Model(param.Parameterized):
     abstract: ClassVar[bool] = True
     #: A reaction network underlies the model (ODE, SSA and the network analyses apply).
     network_based: ClassVar[bool] = True
+    #: The (parameter, species) a bifurcation diagram opens on; None: the view chooses.
+    bifurcation_default: ClassVar[tuple[str, str] | None] = None
 
     t_end = quantity(
         48.0,

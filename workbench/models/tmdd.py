@@ -37,6 +37,7 @@ class TMDD(Model):
     """
 
     abstract = False
+    bifurcation_default = ("kdeg", "R")  # undosed, the target rests at ksyn/kdeg
 
     ke = quantity(
         0.01,

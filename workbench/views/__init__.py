@@ -11,7 +11,10 @@ from .base import ModelApp, View
 from .gallery import gallery_page, serve
 from .registry import FAMILY_VIEWS, app, views_for
 
-hv.extension("bokeh", logo=False)
+# the Bokeh backend and its plot options, without a second notebook extension load:
+# pn.extension below loads everything the browser needs once
+hv.renderer("bokeh")
+hv.Store.set_current_backend("bokeh")
 pn.extension(notifications=True, loading_indicator=True)
 
 __all__ = ["FAMILY_VIEWS", "ModelApp", "View", "app", "gallery_page", "serve", "views_for"]

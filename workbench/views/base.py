@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import holoviews as hv
+import numba
 import numpy as np
 import panel as pn
 
@@ -69,36 +70,76 @@ def page_template(title: str, main: list, sidebar: list | None = None) -> pn.tem
 _RANGED = (hv.Curve, hv.Path, hv.Points, hv.Scatter, hv.Area, hv.Spread, hv.Image, hv.Histogram, hv.ErrorBars)
 
 
-def data_limits(drawing: hv.Element, padding: float = 0.05) -> tuple | None:
+def data_limits(drawing: hv.Element, logy: bool = False, padding: float = 0.05) -> tuple | None:
     """X and y limits enclosing every ranged element of ``drawing``, y padded on each side.
 
     On a logarithmic y axis the lower limit is the smallest positive value. None when nothing
     in the drawing has a numeric range (tables, bars, annotations only).
     """
-    elements = [e for e in drawing.traverse(lambda e: e, list(_RANGED)) if len(e)]
-    if not elements:
-        return None
-    logy = any(hv.Store.lookup_options("bokeh", obj, "plot").kwargs.get("logy") for obj in [drawing, *elements])
-    xs, ys = [], []
-    for element in elements:
-        x_dim, y_dim = element.dimensions()[0], element.dimensions()[1]
-        xs.append(element.range(x_dim))
-        if logy:
-            values = np.asarray(element.dimension_values(y_dim), dtype=float)
-            values = values[np.isfinite(values) & (values > 0)]
-            ys.append((values.min(), values.max()) if values.size else (np.nan, np.nan))
+    x_lo, x_hi, y_lo, y_hi = np.inf, -np.inf, np.inf, -np.inf
+    for element in drawing.traverse(lambda e: e, list(_RANGED)):
+        if not len(element):
+            continue
+        x = np.asarray(element.dimension_values(0), dtype=float)
+        if isinstance(element, (hv.Area, hv.Spread, hv.ErrorBars)):
+            y = np.concatenate([element.dimension_values(k) for k in range(1, len(element.dimensions()))])
         else:
-            ys.append(element.range(y_dim))
-    x0, x1 = np.nanmin([r[0] for r in xs]), np.nanmax([r[1] for r in xs])
-    y0, y1 = np.nanmin([r[0] for r in ys]), np.nanmax([r[1] for r in ys])
-    if not all(np.isfinite([x0, x1, y0, y1])):
+            y = element.dimension_values(1)
+        y = np.asarray(y, dtype=float)
+        x, y = x[np.isfinite(x)], y[np.isfinite(y) & (y > 0 if logy else True)]
+        if x.size:
+            x_lo, x_hi = min(x_lo, x.min()), max(x_hi, x.max())
+        if y.size:
+            y_lo, y_hi = min(y_lo, y.min()), max(y_hi, y.max())
+    if not all(np.isfinite([x_lo, x_hi, y_lo, y_hi])):
         return None
-    x_pad = 0.0 if x1 > x0 else 0.5 * max(abs(x0), 1.0)  # curves span x exactly: no padding
+    x_pad = 0.0 if x_hi > x_lo else 0.5 * max(abs(x_lo), 1.0)  # curves span x exactly: no padding
+    x_limits = (float(x_lo - x_pad), float(x_hi + x_pad))
     if logy:
-        factor = (y1 / y0) ** padding if y1 > y0 else 2.0
-        return (x0 - x_pad, x1 + x_pad), (y0 / factor, y1 * factor)
-    y_pad = padding * (y1 - y0) if y1 > y0 else 0.5 * max(abs(y0), 1.0)
-    return (float(x0 - x_pad), float(x1 + x_pad)), (float(y0 - y_pad), float(y1 + y_pad))
+        factor = (y_hi / y_lo) ** padding if y_hi > y_lo else 2.0
+        return x_limits, (float(y_lo / factor), float(y_hi * factor))
+    y_pad = padding * (y_hi - y_lo) if y_hi > y_lo else 0.5 * max(abs(y_lo), 1.0)
+    return x_limits, (float(y_lo - y_pad), float(y_hi + y_pad))
+
+
+def main_thread_delivery() -> Callable[[Callable[[], None]], None]:
+    """How a background thread hands a result back to the thread that draws; call it there.
+
+    Served, a result is delivered on the session's next tick, under the document lock (the one
+    thread-safe Bokeh document method); in a notebook, on the kernel's event loop; in a plain
+    script, at once. Delivering never touches a Bokeh document from a worker thread.
+    """
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        return lambda callback: doc.add_next_tick_callback(_logged(callback))
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return lambda callback: _logged(callback)()
+    return lambda callback: loop.call_soon_threadsafe(_logged(callback))
+
+
+def _logged(callback: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            callback()
+        except Exception as err:  # a failed delivery must not kill the event loop
+            handler = pn.config.exception_handler
+            if handler is not None:
+                handler(err)
+            else:
+                log.error("error delivering a background result", exc_info=err)
+
+    return run
+
+
+def leave_a_core() -> None:
+    """Run this (background) thread's parallel kernels on all cores but one.
+
+    Background refinements then never starve the interactive redraws. Numba's thread count is
+    per calling thread, so this affects only the thread that calls it.
+    """
+    numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
 
 
 def overlay_opts(title: str = "", height: int = 400, **options: Any) -> hv.Options:
@@ -108,12 +149,29 @@ def overlay_opts(title: str = "", height: int = 400, **options: Any) -> hv.Optio
     )
 
 
-def framewise(drawing: hv.Element) -> hv.Element:
-    """Make the axes rescale to each new frame.
+def with_options(drawing: hv.Element, **options: Any) -> hv.Element:
+    """Axes that rescale to each new frame (``framewise``), plus ``options``, on every level.
 
-    Set on every element: HoloViews ignores it on overlays and layouts.
+    HoloViews reads ``framewise`` from each element (not from an overlay or layout), and a
+    plot keeps the previous frame's limits when a frame sets none, so both go everywhere.
+    One ``opts`` call with a spec per element type, in place: ``drawing`` is a fresh frame, and
+    per-element cloning costs tens of milliseconds on a busy overlay.
     """
-    return drawing.map(lambda element: element.opts(clone=True, framewise=True), [hv.Element])
+    types = {type(element).__name__ for element in drawing.traverse(lambda e: e, [hv.Element])}
+    if isinstance(drawing, (hv.Overlay, hv.NdOverlay)):
+        types.add(type(drawing).__name__)
+    hooks = options.pop("hooks", None)
+    specs = [getattr(hv.opts, name)(framewise=True, **options) for name in sorted(types)]
+    if hooks is not None:
+        top = type(drawing).__name__
+        specs.append(getattr(hv.opts, top)(hooks=hooks))
+    drawing.opts(*specs, clone=False)
+    return drawing
+
+
+def framewise(drawing: hv.Element) -> hv.Element:
+    """Make the axes rescale to each new frame (see :func:`with_options`)."""
+    return with_options(drawing)
 
 
 class View(pn.viewable.Viewer):
@@ -201,6 +259,14 @@ class View(pn.viewable.Viewer):
         self._reset_pending = False
         self._redraw = hv.streams.Counter()  # a fresh key, so a redraw is never served from cache
 
+    def log_y(self) -> bool:
+        """Whether the y axis is logarithmic (the automatic limits skip non-positive values)."""
+        return False
+
+    def redraw(self) -> None:
+        """Draw again now (new data arrived from elsewhere, e.g. a background run)."""
+        self._redraw.event()
+
     def _frame(self, **_: Any) -> hv.Element:
         if self._reset_pending and self._last is not None:
             # HoloViews leaves ranges alone in the frame a browser event triggers; the redraw
@@ -225,20 +291,10 @@ class View(pn.viewable.Viewer):
             self.zoom = ((current[0], current[1]), (current[2], current[3]))
         # explicit limits on every frame: HoloViews' framewise ranging does not reach into
         # overlays, and a plot keeps the previous frame's limits when a frame sets none
-        limits = self.zoom if self.zoom is not None else data_limits(drawing)
+        limits = self.zoom if self.zoom is not None else data_limits(drawing, logy=self.log_y())
         if limits is None:
             return drawing
-        (x0, x1), (y0, y1) = limits
-        drawing = drawing.map(
-            lambda element: element.opts(clone=True, framewise=True, xlim=(x0, x1), ylim=(y0, y1)), [hv.Element]
-        )
-        if isinstance(drawing, hv.Element):
-            return drawing.opts(clone=True, framewise=True, hooks=[self._remember_ranges])
-        return drawing.opts(
-            hv.opts.Overlay(framewise=True, xlim=(x0, x1), ylim=(y0, y1), hooks=[self._remember_ranges]),
-            hv.opts.NdOverlay(framewise=True, xlim=(x0, x1), ylim=(y0, y1), hooks=[self._remember_ranges]),
-            clone=True,
-        )
+        return with_options(drawing, xlim=limits[0], ylim=limits[1], hooks=[self._remember_ranges])
 
     def _remember_ranges(self, plot, element) -> None:
         """Plot hook: keep the Bokeh ranges and the values this redraw gave them."""

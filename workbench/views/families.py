@@ -20,7 +20,7 @@ from ..analysis.noise import lna_trajectory
 from ..analysis.tissue import strip_mechanics
 from ..core import Ensemble
 from ..errors import WorkbenchError
-from .base import View, framewise, overlay_opts
+from .base import View, framewise, leave_a_core, main_thread_delivery, overlay_opts
 from .common import PD_ONLY
 
 __all__ = [
@@ -76,6 +76,7 @@ class NCAView(View):
         result = nca(traj, column, dose=dose if dose > 0 else None)
         unit = traj.units.get(column, "")
         t = traj.units.get("t", "")
+        dose_unit = self.model.param["dose"].metadata.get("unit", "") if "dose" in self.model.param else ""
         rows = [
             ("Cmax", result.cmax, unit),
             ("Tmax", result.tmax, t),
@@ -84,8 +85,8 @@ class NCAView(View):
             ("AUC extrapolated", result.auc_extrapolated_percent, "%"),
             ("lambda_z", result.lambda_z, f"1/{t}"),
             ("t1/2", result.t_half, t),
-            ("CL (CL/F if oral)", result.cl, "dose unit/(AUC unit)"),
-            ("Vz", result.vz, "dose unit/conc. unit"),
+            ("CL (CL/F if oral)", result.cl, f"{dose_unit}/({unit}·{t})"),
+            ("Vz (Vz/F if oral)", result.vz, f"{dose_unit}/({unit})"),
             ("adjusted R² (terminal)", result.r2_adjusted, "-"),
         ]
         return pd.DataFrame(rows, columns=["parameter", "value", "unit"]).assign(observable=column)
@@ -108,6 +109,9 @@ class ReductionView(View):
 
     title = "Reductions"
 
+    def log_y(self) -> bool:
+        return True
+
     def compute(self) -> pd.DataFrame:
         frames = {}
         for reduction in ("full", "qss", "mm"):
@@ -116,10 +120,12 @@ class ReductionView(View):
         return pd.DataFrame(frames, index=pd.Index(traj.t, name="t"))
 
     def render(self, frame: pd.DataFrame) -> hv.Element:
+        # below 1e-9 of the peak a log axis shows only solver round-off
+        floor = 1e-9 * float(np.nanmax(frame.to_numpy()))
         styles = {"full": ("#1f6f8b", "solid"), "qss": ("#e07a1f", "dashed"), "mm": ("#3a9d5d", "dotted")}
         curves = {
             name: hv.Curve(
-                (frame.index.to_numpy(), np.where(frame[name] > 0, frame[name], np.nan)),
+                (frame.index.to_numpy(), np.where(frame[name] > floor, frame[name], np.nan)),
                 "time [h]",
                 "free drug D [nM]",
                 label=name,
@@ -292,14 +298,21 @@ class StochasticView(View):
         self.app.clear(self)
         self.status.object = f"{self.small} cells; refining to {self.large} in the background…"
         self.pipe.send(ensemble)
-        self._pending = self._executor.submit(self._refine, generation)
+        # the larger ensemble starts once this change's redraws are done, and must not slow them
+        deliver_to = main_thread_delivery()
+        deliver_to(lambda: self._start_refining(generation, deliver_to))
+
+    def _start_refining(self, generation: int, deliver_to) -> None:
+        if generation == self._generation:
+            self._pending = self._executor.submit(self._refine, generation, deliver_to)
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the background refinement (if any) has finished."""
         if self._pending is not None:
             self._pending.result(timeout)
 
-    def _refine(self, generation: int) -> None:
+    def _refine(self, generation: int, deliver_to) -> None:
+        leave_a_core()
         try:
             ensemble = self.compute(self.large)
         except WorkbenchError:
@@ -313,10 +326,7 @@ class StochasticView(View):
                 self.status.object = f"{self.large} cells"
                 self.pipe.send(ensemble)
 
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.execute(deliver, schedule=True)
-        else:
-            deliver()
+        deliver_to(deliver)
 
     def render(self, ensemble: Ensemble | None) -> hv.Element:
         if ensemble is None:
@@ -413,15 +423,89 @@ class StochasticView(View):
 # --- hybrid tissue ------------------------------------------------------------------------------------
 
 
+class TissueRuns:
+    """The tissue simulation the views of one app share, refined progressively.
+
+    A change first runs a preview with a ``PREVIEW``-times longer coupled step (the ADI field
+    step is stable for any step, and the mass ledger stays exact), so the views redraw at
+    once; the full-resolution run follows in a background thread and redraws them again. A
+    newer change supersedes a stale run.
+    """
+
+    PREVIEW = 5
+
+    def __init__(self, app):
+        self.app = app
+        self.key: tuple | None = None
+        self.result = None
+        self.full = False
+        self.views: list[_TissueBase] = []
+        self._pending = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-tissue")
+
+    @classmethod
+    def of(cls, app) -> TissueRuns:
+        """The runs shared by the views of ``app``."""
+        runs = getattr(app, "_tissue_runs", None)
+        if runs is None:
+            runs = app._tissue_runs = cls(app)
+        return runs
+
+    def current(self):
+        """The result for the current parameters: the full run if done, else the preview."""
+        key = self.app._key()
+        if key != self.key:
+            model = self.app.model
+            self.key, self.full = key, False
+            previewable = model.scheme == "adi" and model.dt * self.PREVIEW <= model.t_end / 20
+            if previewable:
+                self.result = model.copy(dt=model.dt * self.PREVIEW).simulate()
+                # the full run starts once this change's redraws are done, and must not slow them
+                deliver_to, full = main_thread_delivery(), model.copy()
+                deliver_to(lambda: self._start_refining(key, full, deliver_to))
+            else:
+                self.result, self.full = model.simulate(), True
+        return self.result
+
+    def _start_refining(self, key: tuple, model, deliver_to) -> None:
+        if key == self.key:
+            self._pending = self._executor.submit(self._refine, key, model, deliver_to)
+
+    def _refine(self, key: tuple, model, deliver_to) -> None:
+        leave_a_core()
+        try:
+            result = model.simulate()
+        except WorkbenchError:
+            return  # the preview already reported it
+
+        def deliver() -> None:
+            if key == self.key:
+                self.result, self.full = result, True
+                for view in self.views:
+                    view.redraw()
+
+        deliver_to(deliver)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the background run (if any) has finished."""
+        if self._pending is not None:
+            self._pending.result(timeout)
+
+
 class _TissueBase(View):
-    """Tissue views share one (costly) simulation per parameter set."""
+    """Tissue views share one (costly) simulation per parameter set, refined progressively."""
+
+    def __init__(self, app, **params: Any):
+        super().__init__(app, **params)
+        self.runs = TissueRuns.of(app)
+        self.runs.views.append(self)
 
     def compute(self):
-        key = self.app._key()
-        cache = getattr(self.app, "_tissue_cache", None)
-        if cache is None or cache[0] != key:
-            self.app._tissue_cache = (key, self.model.simulate())
-        return self.app._tissue_cache[1]
+        return self.runs.current()
+
+    def status(self) -> str:
+        """Title suffix while the full-resolution run is computing."""
+        return "" if self.runs.full else f" — preview (step ×{TissueRuns.PREVIEW}), refining…"
 
 
 class TissueFieldView(_TissueBase):
@@ -439,6 +523,7 @@ class TissueFieldView(_TissueBase):
             loop_policy="once",
             interval=400,
             width=400,
+            margin=(5, 10, 25, 10),  # room for the loop-policy buttons below the controls
         )
 
     def render(self, result) -> hv.Element:
@@ -458,7 +543,7 @@ class TissueFieldView(_TissueBase):
                 height=520,
                 responsive=True,
                 aspect=None,
-                title=f"t = {result.times[k]:.4g} min, {agents['x'].size} cells",
+                title=f"t = {result.times[k]:.4g} min, {agents['x'].size} cells{self.status()}",
                 framewise=True,
             )
         )
@@ -498,7 +583,7 @@ class TissueSummaryView(_TissueBase):
             line_width=2,
             height=260,
             responsive=True,
-            title=f"ligand in the field (mass balance error {result.mass_balance_error():.1e})",
+            title=f"ligand in the field (mass balance error {result.mass_balance_error():.1e}){self.status()}",
         )
         return (uptake + signal + count + amount).opts(hv.opts.Layout(shared_axes=False)).cols(2)
 
@@ -530,6 +615,7 @@ class StripView(_TissueBase):
             color="#3a9d5d", line_width=2
         )
         title = f"{self.model.strip_bc} end: shortening {mech.shortening:.4g} µm, stress {mech.stress:.3g} kPa"
+        title += self.status()
         return (
             strain.opts(height=300, responsive=True, title=title)
             + signal.opts(height=300, responsive=True, title="signal profile")

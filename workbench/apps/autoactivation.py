@@ -1,0 +1,5 @@
+"""The AutoActivation app: ``panel serve`` this file."""
+
+from workbench.apps import servable
+
+servable("AutoActivation")

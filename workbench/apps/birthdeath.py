@@ -1,0 +1,5 @@
+"""The BirthDeath app: ``panel serve`` this file."""
+
+from workbench.apps import servable
+
+servable("BirthDeath")

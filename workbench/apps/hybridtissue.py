@@ -1,0 +1,5 @@
+"""The HybridTissue app: ``panel serve`` this file."""
+
+from workbench.apps import servable
+
+servable("HybridTissue")

@@ -1,0 +1,5 @@
+"""The OneCompartment app: ``panel serve`` this file."""
+
+from workbench.apps import servable
+
+servable("OneCompartment")

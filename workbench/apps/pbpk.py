@@ -1,0 +1,5 @@
+"""The PBPK app: ``panel serve`` this file."""
+
+from workbench.apps import servable
+
+servable("PBPK")

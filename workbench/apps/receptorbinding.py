@@ -1,0 +1,5 @@
+"""The ReceptorBinding app: ``panel serve`` this file."""
+
+from workbench.apps import servable
+
+servable("ReceptorBinding")

@@ -1,0 +1,5 @@
+"""The TelegraphExpression app: ``panel serve`` this file."""
+
+from workbench.apps import servable
+
+servable("TelegraphExpression")

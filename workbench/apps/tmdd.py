@@ -1,0 +1,5 @@
+"""The TMDD app: ``panel serve`` this file."""
+
+from workbench.apps import servable
+
+servable("TMDD")

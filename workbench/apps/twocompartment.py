@@ -1,0 +1,5 @@
+"""The TwoCompartment app: ``panel serve`` this file."""
+
+from workbench.apps import servable
+
+servable("TwoCompartment")
