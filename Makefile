@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean clean-cache
+PORT ?= 5006
+
+.PHONY: demo test browser screenshots lint bench clean clean-cache
 
 $(VENV)/.installed-%: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,17 +13,31 @@ $(VENV)/.installed-%: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[$*]"
 	touch $@
 
-## Simulate models and print summaries (the app gallery will be served here).
+## Serve the app gallery on http://localhost:$(PORT)/ (every model as a live app).
 demo: $(VENV)/.installed-notebook
 	$(BIN)/workbench warmup
-	$(BIN)/workbench demo
+	$(BIN)/workbench serve --port $(PORT)
 
-## Install, compile the kernels, lint, and run the whole test suite.
-test: $(VENV)/.installed-test
+## Install, compile the kernels, lint, and run the whole test suite (browser tests included).
+test: $(VENV)/.installed-test browser
 	$(BIN)/workbench warmup
 	$(BIN)/ruff check workbench tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+## Debian's Chromium for the browser tests (never a downloaded browser); skipped without root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "chromium is missing and apt-get needs root: the browser tests will skip"; exit 0; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver \
+	  || echo "could not install chromium: the browser tests will skip"; }
+
+## Screenshots of every app into docs/screenshots (what the gallery and README show).
+screenshots: $(VENV)/.installed-test browser
+	WORKBENCH_SCREENSHOTS=docs/screenshots WORKBENCH_REQUIRE_BROWSER=1 \
+	  $(BIN)/python -m pytest tests/test_browser.py -q -k renders -p no:cacheprovider
+	rm -f docs/screenshots/*-tab*.png
 
 ## Benchmarks against scipy and libroadrunner, measured in the same run.
 bench: $(VENV)/.installed-benchmark
