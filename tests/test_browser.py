@@ -114,7 +114,7 @@ def server(command: list[str], url: str):
 def gallery():
     port = free_port()
     url = f"http://localhost:{port}"
-    with server([sys.executable, "-m", "workbench", "serve", "--port", str(port)], f"{url}/index"):
+    with server([sys.executable, "-m", "workbench", "serve", "--port", str(port)], f"{url}/"):
         yield url
 
 
@@ -193,7 +193,7 @@ def context(browser):
 
 def test_the_gallery_links_every_app(gallery, context):
     page = Page(context)
-    page.page.goto(f"{gallery}/index", wait_until="load")
+    page.page.goto(f"{gallery}/", wait_until="load")
     page.page.wait_for_timeout(1500)
     links = page.page.locator("a").evaluate_all("(as) => as.map((a) => a.getAttribute('href'))")
     for name in MODELS:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import panel as pn
@@ -17,6 +16,21 @@ __all__ = ["SCREENSHOTS", "gallery_page", "routes", "serve"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+#: Gallery order: pharmacometrics first, then binding, gene expression, tissue.
+_ORDER = [
+    "OneCompartment",
+    "TwoCompartment",
+    "PBPK",
+    "TMDD",
+    "ReceptorBinding",
+    "BirthDeath",
+    "TwoStageExpression",
+    "TelegraphExpression",
+    "AutoActivation",
+    "HybridTissue",
+]
+
+
 def _summary(cls) -> str:
     doc = (cls.__doc__ or "").strip().splitlines()
     return doc[0] if doc else cls.__name__
@@ -25,9 +39,9 @@ def _summary(cls) -> str:
 def gallery_page() -> pn.template.BootstrapTemplate:
     """The index: a card per model with its description, a screenshot and a link to its app."""
     cards = []
-    for name, cls in MODELS.items():
+    for name, cls in sorted(MODELS.items(), key=lambda item: _ORDER.index(item[0]) if item[0] in _ORDER else 99):
         shot = SCREENSHOTS / f"{name}.png"
-        body = [pn.pane.Markdown(f"{html.escape(_summary(cls))}\n\n[Open the {name} app](./{name.lower()})")]
+        body = [pn.pane.Markdown(f"{_summary(cls)}\n\n[Open the {name} app](./{name.lower()})")]
         if shot.exists():
             body.insert(0, pn.pane.PNG(str(shot), width=360, link_url=f"./{name.lower()}"))
         cards.append(pn.Card(*body, title=name, width=400, collapsible=False))
@@ -40,7 +54,7 @@ def gallery_page() -> pn.template.BootstrapTemplate:
 
 def routes() -> dict:
     """Route name -> page factory; called per session, so sessions never share a model."""
-    table = {"index": gallery_page}
+    table = {"/": gallery_page}
     for name, cls in MODELS.items():
         table[name.lower()] = lambda cls=cls: app(cls()).page()
     return table
@@ -49,7 +63,7 @@ def routes() -> dict:
 def serve(
     port: int = 5006, show: bool = False, address: str = "localhost", allow_origins: list[str] | None = None, **kwargs
 ):
-    """Serve the gallery (``/`` redirects to ``/index``) on ``address:port``.
+    """Serve the gallery (at ``/``, each app at ``/<model>``) on ``address:port``.
 
     Binds to localhost by default; serving on another interface needs an explicit
     ``address`` and the allowed websocket origins.
