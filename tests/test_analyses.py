@@ -273,3 +273,36 @@ def test_qssa_holds_when_binding_is_fast_and_the_manifold_attracts():
     assert list(frame.columns) == ["epsilon", "max_relative_error", "holds"]
     # the critical manifold of the binding subsystem is attracting along the whole trajectory
     assert critical_manifold_stability(model, ["binding"]) < 0
+
+
+def test_equilibria_finds_all_three_states_of_the_bistable_switch():
+    from scipy.optimize import brentq
+
+    from workbench.analysis import equilibria
+
+    model = wb.AutoActivation()
+    k0, vmax, K, n, gamma = model.k0, model.vmax, model.K, model.n, model.gamma
+
+    def f(x):
+        return k0 + vmax * x**n / (K**n + x**n) - gamma * x
+
+    grid = np.linspace(0.0, 2 * (k0 + vmax) / gamma, 20001)
+    signs = np.sign(f(grid))
+    roots = [brentq(f, grid[i], grid[i + 1], xtol=1e-14) for i in np.flatnonzero(signs[:-1] != signs[1:])]
+    found = equilibria(model)
+    assert len(roots) == 3 and len(found) == 3
+    np.testing.assert_allclose([e.values[0] for e in found], roots, rtol=1e-9)
+    assert [e.stable for e in found] == [True, False, True]
+    for e in found:  # stability from the analytic slope: f'(x) < 0 is stable
+        h = 1e-6 * e.values[0]
+        assert e.stable == ((f(e.values[0] + h) - f(e.values[0] - h)) / (2 * h) < 0)
+
+
+def test_equilibria_of_a_monostable_network_is_its_steady_state():
+    from workbench.analysis import equilibria
+
+    model = wb.TwoStageExpression()
+    (only,) = equilibria(model)
+    np.testing.assert_allclose(
+        only.values, [model.km / model.gm, model.km * model.kp / (model.gm * model.gp)], rtol=1e-10
+    )

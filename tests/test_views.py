@@ -429,3 +429,42 @@ def test_tissue_views_show_a_preview_then_the_full_run():
     np.testing.assert_allclose(np.diff(runs.result.summary["t"]), model.dt)
     expected = model.simulate()
     np.testing.assert_array_equal(runs.result.fields[-1], expected.fields[-1])  # the same seeded run
+
+
+def test_a_click_on_the_bifurcation_diagram_sets_the_parameter():
+    from workbench.views.common import BifurcationView
+
+    model = wb.AutoActivation()
+    view = next(v for v in app(model).views if isinstance(v, BifurcationView))
+    name = view.parameter.value
+    lo, hi = model.param[name].softbounds
+    view._tapped(x=0.5 * (lo + hi), y=1.0)
+    assert getattr(model, name) == pytest.approx(0.5 * (lo + hi))
+    before = getattr(model, name)
+    view._tapped(x=-1.0, y=1.0)  # outside the hard bounds: ignored, nothing breaks
+    assert getattr(model, name) == before
+
+
+def test_serving_beyond_localhost_needs_explicit_origins(capsys):
+    from workbench.cli import main
+
+    assert main(["serve", "--address", "0.0.0.0"]) == 2
+    assert "--allow-origin" in capsys.readouterr().out
+
+
+def test_the_bifurcation_view_draws_every_branch_through_the_current_value():
+    from workbench.views.common import BifurcationView
+
+    model = wb.AutoActivation()
+    view = next(v for v in app(model).views if isinstance(v, BifurcationView))
+    diagrams = view.compute()
+    value = float(getattr(model, view.parameter.value))
+    crossings = sorted(
+        float(np.interp(value, d.values[order], d["X"][order]))
+        for d in diagrams
+        for order in [np.argsort(d.values)]
+        if d.values.min() <= value <= d.values.max() and np.all(np.diff(d.values[order]) > 0)
+    )
+    # the upper stable branch (about 42 molecules at the defaults) is drawn, not only the lower one
+    assert any(abs(x - 42.05) < 0.1 for x in crossings)
+    assert sum(len(d.folds) for d in diagrams) >= 1

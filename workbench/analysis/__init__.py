@@ -40,6 +40,7 @@ _LAZY = {
     "strip_mechanics": ".tissue",
     "conservation_laws": ".steady",
     "steady_state": ".steady",
+    "equilibria": ".steady",
 }
 
 
@@ -73,6 +74,7 @@ __all__ = [
     "critical_manifold_stability",
     "dose_scan",
     "effective_diffusivity",
+    "equilibria",
     "fim",
     "lna",
     "lna_trajectory",

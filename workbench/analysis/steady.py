@@ -198,20 +198,58 @@ def steady_state(
                 "equilibrium; the solution may oscillate or grow without bound",
                 reason="no_steady_state",
             )
-    jac = _jacobian(net, p, y_new)
+    return _classified(net, p, y_new, conservation, totals, method)
+
+
+def _classified(net, p, y, conservation, totals, method) -> SteadyState:
+    jac = _jacobian(net, p, y)
     eigenvalues = _reduced_eigenvalues(jac, conservation)
-    residual = float(np.max(np.abs(_rhs(net, p, y_new))))
     return SteadyState(
         species=net.species,
-        values=y_new,
+        values=y,
         jacobian=jac,
         eigenvalues=eigenvalues,
         stable=bool(np.all(eigenvalues.real < 0)),
         conservation=conservation,
         totals=totals,
-        residual=residual,
+        residual=float(np.max(np.abs(_rhs(net, p, y)))),
         method=method,
     )
+
+
+def equilibria(
+    model: Model | ReactionNetwork,
+    *,
+    parameters: Mapping[str, float] | None = None,
+    factors: Sequence[float] = (0.0, 0.1, 0.3, 3.0, 10.0, 30.0),
+    tol: float = 1e-10,
+) -> list[SteadyState]:
+    """Distinct non-negative equilibria, stable and unstable, on the initial state's class.
+
+    Newton is started from the usual steady state (see :func:`steady_state`), from the initial
+    state, and from the steady state scaled by each of ``factors``; the distinct converged
+    non-negative solutions are returned in order of their size. A search, not a proof: an
+    equilibrium far from every start can be missed.
+    """
+    net = as_network(model)
+    p = net.parameter_vector(parameters)
+    y_init = net.initial_vector()
+    conservation = conservation_laws(net, p)
+    totals = conservation @ y_init
+    base = steady_state(net, parameters=parameters, tol=tol).values
+    scale = np.maximum(np.abs(base), 1e-3 * max(1.0, float(np.abs(base).max())))
+    starts = [base, y_init] + [scale * factor for factor in factors]
+    found: list[np.ndarray] = []
+    for start in starts:
+        y, ok = _newton(net, p, np.array(start, dtype=float), conservation, totals, tol, 50)
+        size = max(1.0, float(np.abs(y).max()))
+        if not ok or np.any(y < -tol * size):
+            continue
+        y = np.maximum(y, 0.0)
+        if all(np.max(np.abs(y - other)) > 1e-6 * size for other in found):
+            found.append(y)
+    found.sort(key=lambda y: float(np.linalg.norm(y)))
+    return [_classified(net, p, y, conservation, totals, "newton") for y in found]
 
 
 def tangent_basis(conservation: np.ndarray, n: int) -> np.ndarray:

@@ -12,6 +12,7 @@ import panel as pn
 from ..analysis import fim
 from ..analysis.bifurcation import continuation
 from ..analysis.sensitivity import default_parameters
+from ..analysis.steady import equilibria
 from ..core import Trajectory
 from ..errors import ModelError
 from ..models import Quantity
@@ -101,6 +102,26 @@ class TimeCourseView(View):
         )
 
 
+def _passes_through(diagram, value: float, state: np.ndarray) -> bool:
+    """Whether a branch crosses ``value`` at (about) ``state``."""
+    x = diagram.values - value
+    size = max(1.0, float(np.abs(state).max()))
+    for i in np.flatnonzero(np.sign(x[:-1]) != np.sign(x[1:])):
+        w = x[i] / (x[i] - x[i + 1])
+        at = (1 - w) * diagram.states[i] + w * diagram.states[i + 1]
+        if np.max(np.abs(at - state)) < 1e-3 * size:
+            return True
+    return bool(np.any((x == 0) & (np.max(np.abs(diagram.states - state), axis=1) < 1e-3 * size)))
+
+
+def _joined(segments: list[np.ndarray]) -> np.ndarray:
+    """Segments as one line broken by NaN rows (one legend entry, however many pieces)."""
+    if not segments:
+        return np.empty((0, 2))
+    gap = np.full((1, 2), np.nan)
+    return np.vstack([part for segment in segments for part in (segment, gap)][:-1])
+
+
 def _continuable(model) -> list[str]:
     """Numeric model parameters that are network parameters themselves (continuation handles them)."""
     try:
@@ -168,42 +189,48 @@ class BifurcationView(View):
         lo, hi = self.model.param[name].softbounds
         if self.model.param[name].metadata.get("log") and lo <= 0:
             lo = hi * 1e-4
-        diagram = continuation(self.model, name, (lo, hi), start=float(getattr(self.model, name)))
-        return diagram
+        value = float(getattr(self.model, name))
+        diagrams = [continuation(self.model, name, (lo, hi), start=value)]
+        # every branch through the current value, not only the one the default state is on
+        for state in equilibria(self.model):
+            if not any(_passes_through(d, value, state.values) for d in diagrams):
+                diagrams.append(continuation(self.model, name, (lo, hi), start=value, guess=state.values))
+        return diagrams
 
-    def render(self, diagram) -> hv.Element:
+    def render(self, diagrams) -> hv.Element:
         name = self.parameter.value
         species = self.species.value
-        x = diagram.values
-        y = diagram[species]
         stable_paths, unstable_paths = [], []
-        start = 0
-        for i in range(1, x.size + 1):
-            if i == x.size or diagram.stable[i] != diagram.stable[start]:
-                segment = np.column_stack([x[start : min(i + 1, x.size)], y[start : min(i + 1, x.size)]])
-                (stable_paths if diagram.stable[start] else unstable_paths).append(segment)
-                start = i
+        for diagram in diagrams:
+            x, y = diagram.values, diagram[species]
+            start = 0
+            for i in range(1, x.size + 1):
+                if i == x.size or diagram.stable[i] != diagram.stable[start]:
+                    segment = np.column_stack([x[start : min(i + 1, x.size)], y[start : min(i + 1, x.size)]])
+                    (stable_paths if diagram.stable[start] else unstable_paths).append(segment)
+                    start = i
+        y = np.concatenate([d[species] for d in diagrams])
         unit = self.model.param[name].metadata.get("unit", "")
         x_label = f"{name} [{unit}]" if unit and unit != "-" else name
         y_label = f"{species} at equilibrium"
         dims = [x_label, y_label]
-        folds = [(pt.parameter, pt.state[species]) for pt in diagram.folds]
-        hopfs = [(pt.parameter, pt.state[species]) for pt in diagram.hopfs]
+        folds = [(pt.parameter, pt.state[species]) for d in diagrams for pt in d.folds]
+        hopfs = [(pt.parameter, pt.state[species]) for d in diagrams for pt in d.hopfs]
         if np.ptp(y) <= 1e-9 * max(1.0, float(np.abs(y).max())):
             title = f"{species} at equilibrium does not depend on {name} (it rests at {y[0]:.4g})"
         else:
             title = "click the diagram to set the parameter"
         diagram_layers = (
-            hv.Path(stable_paths, dims, group="Stable", label="stable")
-            * hv.Path(unstable_paths, dims, group="Unstable", label="unstable")
+            hv.Curve(_joined(stable_paths), x_label, y_label, group="Stable", label="stable")
+            * hv.Curve(_joined(unstable_paths), x_label, y_label, group="Unstable", label="unstable")
             * hv.Points(folds, dims, group="Fold", label="fold")
             * hv.Points(hopfs, dims, group="Hopf", label="Hopf")
             * hv.VLine(float(getattr(self.model, name)), group="Current")
         )
         # one options call for every layer (a call per layer costs milliseconds each)
         return diagram_layers.opts(
-            hv.opts.Path("Stable", color="#1f6f8b", line_width=3),
-            hv.opts.Path("Unstable", color="#1f6f8b", line_width=2, line_dash="dashed"),
+            hv.opts.Curve("Stable", color="#1f6f8b", line_width=3),
+            hv.opts.Curve("Unstable", color="#1f6f8b", line_width=2, line_dash="dashed"),
             hv.opts.Points("Fold", color="#b8403a", size=10, marker="square"),
             hv.opts.Points("Hopf", color="#7d5ba6", size=10, marker="triangle"),
             hv.opts.VLine("Current", color="#e07a1f", line_width=2),
@@ -211,7 +238,7 @@ class BifurcationView(View):
         )
 
     def empty(self) -> hv.Element:
-        return hv.Path([]) * hv.Path([]) * hv.Points([]) * hv.Points([]) * hv.VLine(0)
+        return hv.Curve([]) * hv.Curve([]) * hv.Points([]) * hv.Points([]) * hv.VLine(0)
 
     def __panel__(self):
         def plot(_parameter, _species):
