@@ -153,3 +153,19 @@ def test_ligand_depletion_conserves_ligand_and_receptor():
     kd = model.KD
     s = 0.5 + 1.0 + kd
     assert traj["LR"][-1] == pytest.approx((s - math.sqrt(s * s - 4 * 0.5)) / 2, rel=1e-8)
+
+
+@pytest.mark.parametrize("depletion", [False, True])
+def test_dissociation_starts_at_equilibrium_and_decays_at_koff(depletion):
+    model = wb.ReceptorBinding(kon=0.1, koff=0.01, L=1.0, R_total=1.0, ligand_depletion=depletion)
+    # the starting occupancy is the equilibrium the association experiment reaches
+    reached = model.association(t_end=3000)["occupancy"][-1]
+    assert model.equilibrium_occupancy() == pytest.approx(reached, rel=1e-6)
+    if depletion:  # the quadratic (depletion) root, not Hill-Langmuir with total ligand
+        b = model.L + model.R_total + model.KD
+        assert model.equilibrium_occupancy() == pytest.approx((b - math.sqrt(b * b - 4 * model.L)) / 2, rel=1e-12)
+        assert model.equilibrium_occupancy() < model.occupancy(model.L)
+    # washout: nothing rebinds, so the complex decays as a pure exponential at koff
+    traj = model.dissociation(t_end=300)
+    expected = model.equilibrium_occupancy() * np.exp(-model.koff * traj.t)
+    np.testing.assert_allclose(traj["occupancy"], expected, rtol=1e-5)

@@ -70,7 +70,7 @@ class SteadyState:
         Conservation laws acting on concentrations; ``conservation @ values == totals``.
     totals : float64[m]
     residual : float
-        Largest |dy/dt| at ``values``.
+        Largest abs(dy/dt) at ``values``.
     method : str
         ``"newton"`` or ``"integration + newton"``.
     """
@@ -161,7 +161,7 @@ def steady_state(
     parameters : mapping, optional
         Parameter overrides.
     tol : float
-        Relative tolerance on the step and on |dy/dt|.
+        Relative tolerance on the step and on abs(dy/dt).
     max_iter : int
         Newton iterations per attempt.
     t_max : float

@@ -97,6 +97,13 @@ def qssa_validity(
         Output times (default: the model's window).
     skip_transient : float
         Ignore times before this (the fast transient itself is what a QSSA removes).
+
+    Notes
+    -----
+    The relative error is taken where the full model's ``observable`` exceeds 1/1000 of its
+    peak: below that the relative error of a tail (and the solver's) says little about the
+    reduction. A reduction that fails only in the far tail passes; compare the trajectories
+    directly to judge the tail.
     """
     if not fast_parameters:
         raise ModelError("name at least one fast parameter")

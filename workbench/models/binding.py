@@ -16,6 +16,8 @@ At equilibrium ``EC50 = KD / ((2 + tau^n)^(1/n) - 1)``: amplification (spare rec
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import param
 
@@ -98,6 +100,18 @@ class ReceptorBinding(Model):
         ligand = np.asarray(ligand, dtype=float)
         return ligand / (self.KD + ligand)
 
+    def equilibrium_occupancy(self) -> float:
+        """Equilibrium fractional occupancy at total ligand ``L``, with depletion if it is on.
+
+        Without depletion, Hill-Langmuir ``L / (KD + L)``; with it, the bound complex is the
+        root of ``LR^2 - (L + R_total + KD) LR + L R_total = 0`` in ``[0, min(L, R_total)]``.
+        """
+        if not self.ligand_depletion:
+            return float(self.occupancy(self.L))
+        b = self.L + self.R_total + self.KD
+        bound = 2.0 * self.L * self.R_total / (b + math.sqrt(b * b - 4.0 * self.L * self.R_total))  # stable root
+        return bound / self.R_total
+
     def transduce(self, occupancy: float | np.ndarray) -> np.ndarray:
         """Operational-model response to a fractional occupancy."""
         s = (self.tau * np.maximum(np.asarray(occupancy, dtype=float), 0.0)) ** self.n_transducer
@@ -119,12 +133,16 @@ class ReceptorBinding(Model):
         s = self.tau**self.n_transducer
         return self.Em * s / (1.0 + s)
 
-    def network(self, ligand: float | None = None, bound: float = 0.0) -> ReactionNetwork:
-        """Binding network with free ligand ``ligand`` (default ``L``) and ``bound`` complex."""
+    def network(self, ligand: float | None = None, bound: float = 0.0, washout: bool = False) -> ReactionNetwork:
+        """Binding network with free ligand ``ligand`` (default ``L``) and ``bound`` complex.
+
+        ``washout``: free ligand is held at zero (infinite dilution), so released ligand never
+        rebinds, with or without depletion.
+        """
         ligand = self.L if ligand is None else ligand
         return ReactionNetwork(
             species={
-                "L": Species(ligand, constant=not self.ligand_depletion, unit="nM"),
+                "L": Species(0.0 if washout else ligand, constant=washout or not self.ligand_depletion, unit="nM"),
                 "R": Species(self.R_total - bound, unit="nM"),
                 "LR": Species(bound, unit="nM"),
             },
@@ -149,12 +167,13 @@ class ReceptorBinding(Model):
         return self.simulate(t_end, n_points, **solver)
 
     def dissociation(self, t_end: float | None = None, n_points: int | None = None, **solver) -> Trajectory:
-        """Dissociation experiment: equilibrium with free ligand ``L``, washed out at t = 0.
+        """Dissociation experiment: equilibrium at total ligand ``L``, washed out at t = 0.
 
-        The complex then decays at ``koff``.
+        The complex starts at its equilibrium (depleted, if depletion is on) and decays as
+        ``exp(-koff t)``: washout holds free ligand at zero, so nothing rebinds.
         """
-        bound = self.R_total * float(self.occupancy(self.L))
-        net = self.network(ligand=0.0, bound=bound)
+        bound = self.R_total * self.equilibrium_occupancy()
+        net = self.network(bound=bound, washout=True)
         traj = net.simulate(
             t_end=self.t_end if t_end is None else t_end,
             n_points=self.n_points if n_points is None else n_points,

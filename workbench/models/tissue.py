@@ -63,7 +63,7 @@ class TissueResult:
     summary: dict[str, np.ndarray] = field(default_factory=dict)
 
     def mass_balance_error(self) -> float:
-        """Largest relative |field + taken up + decayed + out - initial - supplied| of the run.
+        """Largest relative ``abs(field + taken up + decayed + out - initial - supplied)`` of the run.
 
         Relative to the largest amount involved.
         """

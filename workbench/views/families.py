@@ -199,13 +199,20 @@ class BindingKineticsView(View):
         return pd.DataFrame({"t": assoc.t, "association": assoc["occupancy"], "dissociation": dissoc["occupancy"]})
 
     def render(self, frame: pd.DataFrame) -> hv.Element:
-        a = hv.Curve(frame, "t", "association", label=f"association, k_obs = {float(self.model.k_obs()):.3g}/min").opts(
-            color="#1f6f8b", line_width=2
-        )
+        a = hv.Curve(
+            frame,
+            "t",
+            "association",
+            label=(
+                f"association, k_obs = {float(self.model.k_obs()):.3g}/min"
+                if not self.model.ligand_depletion
+                else "association (depleting ligand)"
+            ),
+        ).opts(color="#1f6f8b", line_width=2)
         d = hv.Curve(frame, "t", "dissociation", label=f"dissociation, koff = {self.model.koff:.3g}/min").opts(
             color="#e07a1f", line_width=2
         )
-        eq = hv.HLine(float(self.model.occupancy(self.model.L))).opts(color="#999999", line_dash="dotted")
+        eq = hv.HLine(self.model.equilibrium_occupancy()).opts(color="#999999", line_dash="dotted")
         return (a * d * eq).opts(
             hv.opts.Curve(xlabel="time [min]", ylabel="fractional occupancy"),
             overlay_opts("occupancy (dotted: equilibrium at L)"),
