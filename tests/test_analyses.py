@@ -8,7 +8,7 @@ import pytest
 from scipy.optimize import brentq
 
 import workbench as wb
-from workbench.analysis import critical_manifold_stability, qssa_validity, stable_state_count
+from workbench.analysis import critical_manifold_stability, equilibria, qssa_validity, stable_state_count
 
 
 def switch(a=0.1, b=0.5):
@@ -94,6 +94,30 @@ def test_diagram_table_and_stable_state_map():
     lo, hi = switch_folds(0.1)
     inside = (b_values > lo) & (b_values < hi)
     assert np.all(counts[0, inside] == 2) and np.all(counts[0, ~inside] == 1)
+
+
+@pytest.mark.parametrize("start", [0.1, 1.0, 2.0])
+def test_continuation_from_any_branch_finds_both_folds(start):
+    # From gamma = 0.1 the branch starts on a high state ten times the low one: long steps
+    # in those units once jumped across the bends onto the other stable branch.
+    model = wb.AutoActivation(n=3.25)
+    reference = wb.continuation(model, "gamma", (0.1, 2.0), start=1.0, guess={"X": 4.0})
+    diagram = wb.continuation(model, "gamma", (0.1, 2.0), start=start)
+    expected = [pt.parameter for pt in reference.folds]
+    assert len(expected) == 2
+    np.testing.assert_allclose([pt.parameter for pt in diagram.folds], expected, rtol=1e-8)
+    assert diagram.values[0] == 0.1 and diagram.values[-1] == 2.0  # both ends, exactly
+
+
+def test_stable_state_map_agrees_with_counting_stable_equilibria():
+    gammas = np.linspace(0.1, 2.0, 9)  # both ends of the interval included
+    ns = [1.0, 2.75, 3.25]
+    counts = stable_state_count(wb.AutoActivation(), "gamma", gammas, "n", ns)
+    for row, n in enumerate(ns):
+        for col, gamma in enumerate(gammas):
+            states = equilibria(wb.AutoActivation(n=n, gamma=gamma))
+            assert counts[row, col] == sum(state.stable for state in states), (n, gamma)
+    assert counts.min() >= 1 and counts.max() == 2
 
 
 @pytest.mark.parametrize(

@@ -209,6 +209,9 @@ def continuation(
     branch = np.vstack([branches[1][::-1], branches[0][1:]])
     states = y_ref + branch[:, :-1] @ q_basis.T
     values = branch[:, -1] * lam_scale
+    # a branch that reached a bound ends exactly on it (the scaling round trip is inexact)
+    for bound in (lo, hi):
+        values[np.abs(values - bound) <= 1e-12 * lam_scale] = bound
     eig = _eigenvalues(net, p, k_par, values, states, q_unit)
     max_real = eig.real.max(axis=1) if eig.shape[1] else np.full(values.size, -np.inf)
     stable = max_real < 0

@@ -29,6 +29,11 @@ INFO_FOLDS = 1
 INFO_NEWTON = 2
 N_INFO = 3
 
+# Step acceptance (besides Newton converging): the tangent turns by at most ~11 degrees and
+# the corrector lands within 0.3 ds of the predictor.
+MIN_TURN_COSINE = 0.98
+MAX_DRIFT = 0.3
+
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _residual_and_jacobian(net, p, k_par, lam_scale, y_ref, q_basis, x, y, u, v, f, jac, dfdp, g, a):
@@ -189,7 +194,15 @@ def continue_branch(
     while count < max_points:
         its = correct(net, p, k_par, lam_scale, y_ref, q_basis, x, t, ds, tol, max_newton, x_new, t_new)
         info[INFO_NEWTON] += max(its, 0)
-        if its < 0:
+        # Accept a step only if the branch turned little and the corrector stayed near the
+        # predictor: a long step across a tight bend may converge onto another branch.
+        turn = 0.0
+        drift = 0.0
+        for i in range(dim):
+            turn += t[i] * t_new[i]
+            d = x_new[i] - x[i] - ds * t[i]
+            drift += d * d
+        if its < 0 or turn < MIN_TURN_COSINE or np.sqrt(drift) > MAX_DRIFT * ds:
             ds *= 0.5
             if ds < ds_min:
                 status = STEP_TOO_SMALL
