@@ -1,7 +1,8 @@
 """The served gallery in a real browser: Playwright driving Debian's Chromium.
 
 Each app is opened, checked for browser console errors, its tabs visited, a slider dragged,
-and what the plots show read back from the Bokeh document in the page. A screenshot of each
+and what the plots show read back from the Bokeh document in the page; the same for an app in a
+JupyterLab notebook, whose slider talks to the kernel through Bokeh's comm. A screenshot of each
 app is saved as a test artifact (``test-artifacts/screenshots``, or ``$WORKBENCH_SCREENSHOTS``;
 ``make screenshots`` writes them to ``docs/screenshots``).
 
@@ -252,5 +253,41 @@ def test_an_app_module_runs_under_panel_serve(browser):
             page = Page(context)
             page.open(url)
             assert page.errors == []
+        finally:
+            context.close()
+
+
+def test_a_notebook_app_renders_and_follows_its_sliders_in_jupyterlab(browser, tmp_path, monkeypatch):
+    pytest.importorskip("jupyterlab", reason="JupyterLab is in the notebook extra")
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import workbench as wb\nwb.OneCompartment()")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, tmp_path / "app.ipynb")
+    port = free_port()
+    base = f"http://localhost:{port}"
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", f"--ServerApp.root_dir={tmp_path}",
+        "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root", f"--LabApp.workspaces_dir={tmp_path}",
+    ]  # fmt: skip
+    # offline machines: BokehJS and Panel's JavaScript in the output rather than from their CDN
+    monkeypatch.setenv("PANEL_INLINE", "1")
+    with server(command, f"{base}/api/status"):
+        context = browser.new_context(viewport={"width": 1500, "height": 1000})
+        try:
+            page = Page(context)
+            page.page.goto(f"{base}/lab/tree/app.ipynb?reset", wait_until="load")
+            page.page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click(timeout=90_000)
+            page.page.keyboard.press("Shift+Enter")
+            page.page.wait_for_function(f"window.Bokeh && ({PLOTS})() > 0", timeout=120_000)
+            page.settle()
+            before = page.shown()
+            page.drag_first_slider()
+            page.wait_for_change(before)  # the kernel recomputed through the comm and the plot followed
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.page.screenshot(path=str(SCREENSHOTS / "jupyterlab.png"))
+            assert page.page.locator(".jp-OutputArea-output canvas").count() > 0
+            assert page.page.locator(".alert-danger:visible").count() == 0
+            assert page.errors == [], page.errors
         finally:
             context.close()

@@ -42,8 +42,9 @@ def _serve(args: argparse.Namespace) -> int:
         print("serving beyond localhost needs --allow-origin HOST:PORT (the websocket origin check stays on)")
         return 2
     origins = args.allow_origin or None
-    print(f"workbench gallery on http://{args.address}:{args.port}/ (Ctrl-C to stop)")
-    serve(port=args.port, show=args.show, address=args.address, allow_origins=origins)
+    prefix = args.prefix.strip("/")
+    print(f"workbench gallery on http://{args.address}:{args.port}/{prefix + '/' if prefix else ''} (Ctrl-C to stop)")
+    serve(port=args.port, show=args.show, address=args.address, allow_origins=origins, prefix=prefix)
     return 0
 
 
@@ -60,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--allow-origin", action="append", default=[], help="allowed websocket origin host:port (repeatable)"
     )
+    serve.add_argument("--prefix", default="", help="URL prefix, when served behind a proxy (Binder, JupyterHub)")
     serve.set_defaults(run=_serve)
     args = parser.parse_args(argv)
     return args.run(args)

@@ -11,8 +11,8 @@ from typing import Any
 
 from .fim import FIMResult, fim
 from .nca import NCAResult, auc_linear_up_log_down, nca
-from .pk import dose_scan
-from .sensitivity import Sensitivities, sensitivities
+from .pk import dose_scan, sampling_grid
+from .sensitivity import Sensitivities, default_parameters, sensitivities
 from .timescales import QSSAValidity, critical_manifold_stability, qssa_validity
 
 # Analyses built on scipy load it when first used, so that ``import workbench`` stays light
@@ -72,6 +72,7 @@ __all__ = [
     "continuation",
     "count_modes",
     "critical_manifold_stability",
+    "default_parameters",
     "dose_scan",
     "effective_diffusivity",
     "equilibria",
@@ -81,6 +82,7 @@ __all__ = [
     "nca",
     "propagate",
     "qssa_validity",
+    "sampling_grid",
     "sensitivities",
     "stable_state_count",
     "steady_state",

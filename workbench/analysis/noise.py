@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.linalg import solve_continuous_lyapunov
-from scipy.signal import find_peaks
 
 from ..core import ReactionNetwork
 from ..core.kinetics import network_jacobian, network_rhs, reaction_rates
@@ -311,6 +310,8 @@ def count_modes(
     grid = np.arange(0.0, support.max() + 4 * width + 1)
     density = np.exp(-0.5 * ((grid[:, None] - support[None, :]) / width) ** 2) @ probabilities
     padded = np.concatenate([[0.0], density, [0.0]])  # lets a peak at 0 (or at the end) count
+    from scipy.signal import find_peaks  # noqa: PLC0415  (scipy.signal costs ~0.3 s to import; only this needs it)
+
     _, properties = find_peaks(padded, height=min_height * density.max(), prominence=0.0)
     relative = properties["prominences"] / properties["peak_heights"]
     return int(np.sum(relative >= depth))

@@ -10,13 +10,13 @@ from ..errors import ModelError
 from ..models import Model
 from .nca import nca
 
-__all__ = ["dose_scan"]
+__all__ = ["dose_scan", "sampling_grid"]
 
 #: Concentrations below this many absolute tolerances count as below quantification.
 _LLOQ_PER_ATOL = 1e4
 
 
-def _sampling_grid(model: Model, t_end: float, n_points: int) -> np.ndarray:
+def sampling_grid(model: Model, t_end: float, n_points: int) -> np.ndarray:
     """Uniform samples plus geometrically spaced ones after every dose.
 
     Target-mediated disposition has binding phases seconds long in a profile of weeks: a
@@ -78,7 +78,7 @@ def dose_scan(
         observable = {"TMDD": "D_free", "PBPK": "Cp"}.get(type(model).__name__, "C")
     rows = []
     n_doses = getattr(model, "n_doses", 1)
-    grid = _sampling_grid(model, float(model.t_end if t_end is None else t_end), n_points)
+    grid = sampling_grid(model, float(model.t_end if t_end is None else t_end), n_points)
     lloq = _LLOQ_PER_ATOL * atol
     for dose in doses:
         traj = model.copy(dose=float(dose)).simulate(t=grid, rtol=rtol, atol=atol)

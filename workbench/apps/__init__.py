@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["path", "servable"]
+__all__ = ["path", "servable", "server_proxy"]
 
 
 def path(model: str) -> Path:
@@ -25,3 +25,18 @@ def servable(model: str):
     from ..views import app  # noqa: PLC0415
 
     return app(MODELS[model]()).page().servable(title=f"workbench · {model}")
+
+
+def server_proxy() -> dict:
+    """The gallery as a jupyter-server-proxy server (Binder, JupyterHub, a local JupyterLab).
+
+    Registered under the ``jupyter_serverproxy_servers`` entry point: JupyterLab's launcher
+    gets a "workbench gallery" tile, served at ``<base_url>workbench/``. The proxy runs
+    behind Jupyter's authentication, so any websocket origin is accepted.
+    """
+    return {
+        "command": ["workbench", "serve", "--port", "{port}", "--prefix", "{base_url}workbench", "--allow-origin", "*"],
+        "absolute_url": True,
+        "timeout": 120,
+        "launcher_entry": {"enabled": True, "title": "workbench gallery"},
+    }

@@ -67,7 +67,8 @@ class ReceptorBinding(Model):
     tau = quantity(
         10.0,
         unit="-",
-        doc="Operational efficacy (receptor reserve: R_total / KE)",
+        doc="Operational efficacy tau = R_total / KE at the tissue's receptor density (set on its own: "
+        "changing R_total does not change it; scale both to model receptor loss)",
         softbounds=(0.01, 1000.0),
         log=True,
         group="response",

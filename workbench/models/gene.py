@@ -91,7 +91,9 @@ class TwoStageExpression(GeneModel):
 
     abstract = False
 
-    km = quantity(10.0, unit="1/h", doc="Transcription rate", softbounds=(0.1, 100.0), log=True, group="transcription")
+    km = quantity(
+        10.0, unit="molecules/h", doc="Transcription rate", softbounds=(0.1, 100.0), log=True, group="transcription"
+    )
     gm = quantity(
         1.0,
         unit="1/h",
@@ -138,14 +140,15 @@ class TelegraphExpression(GeneModel):
     """A promoter switching on (kon) and off (koff); mRNA made at km only while on.
 
     With switching slower than mRNA decay the mRNA distribution is bimodal (near 0 and near
-    ``km / gm``); with fast switching it is unimodal. Optional translation adds protein P.
+    ``km / gm``; the defaults, kon = koff = 0.2 gm, are clearly so); with fast switching it is
+    unimodal. Optional translation adds protein P.
     Stationary mRNA mean ``km kon / ((kon + koff) gm)``.
     """
 
     abstract = False
 
     kon = quantity(
-        0.05,
+        0.2,
         unit="1/h",
         doc="Promoter activation rate",
         positive=True,
@@ -154,7 +157,7 @@ class TelegraphExpression(GeneModel):
         group="promoter",
     )
     koff = quantity(
-        0.5,
+        0.2,
         unit="1/h",
         doc="Promoter inactivation rate",
         positive=True,

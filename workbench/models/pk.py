@@ -329,7 +329,7 @@ class PBPK(PKModel):
     CL_hepatic = quantity(
         20.0,
         unit="L/h",
-        doc="Hepatic clearance (blood-referenced)",
+        doc="Hepatic intrinsic clearance (acts on the blood leaving the liver; organ clearance is Q CL/(Q + CL))",
         bounds=(0.0, None),
         softbounds=(0.0, 200.0),
         group="drug",
@@ -337,7 +337,7 @@ class PBPK(PKModel):
     CL_renal = quantity(
         6.0,
         unit="L/h",
-        doc="Renal clearance (blood-referenced)",
+        doc="Renal intrinsic clearance (acts on the blood leaving the kidney; organ clearance is Q CL/(Q + CL))",
         bounds=(0.0, None),
         softbounds=(0.0, 100.0),
         group="drug",

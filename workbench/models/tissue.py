@@ -9,7 +9,7 @@ per cell binding at ``kon``, unbinding at ``koff`` and internalising at ``kint``
 
     u(c) = Vmax c / (Km + c),   Vmax = kint R,   Km = (koff + kint) / kon.
 
-A cell's internal signal integrates its relative uptake, ``dz/dt = u / Vmax - gamma_z z``;
+A cell's internal signal relaxes to its relative uptake, ``dz/dt = gamma_z (u / Vmax - z)``;
 with ``proliferation`` on, cells with ``z`` above a threshold divide at a rate and cells below
 another threshold die at a rate. Cells move by random motility and, optionally, chemotaxis up
 the gradient. Each step couples both ways: the field is sampled at each cell (top-down) and the

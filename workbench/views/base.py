@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import queue
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -34,6 +35,8 @@ log = logging.getLogger("workbench.views")
 
 #: Header colour of every page.
 ACCENT = "#1f6f8b"
+#: Panel's icon, by a relative URL: right under any URL prefix (Binder, JupyterHub).
+FAVICON = "static/extensions/panel/images/favicon.ico"
 
 
 def install_exception_handler() -> None:
@@ -64,6 +67,7 @@ def page_template(title: str, main: list, sidebar: list | None = None) -> pn.tem
         sidebar_width=360,
         header_background=ACCENT,
         site_url="./",
+        favicon=FAVICON,
     )
 
 
@@ -107,7 +111,8 @@ def main_thread_delivery() -> Callable[[Callable[[], None]], None]:
 
     Served, a result is delivered on the session's next tick, under the document lock (the one
     thread-safe Bokeh document method); in a notebook, on the kernel's event loop; in a plain
-    script, at once. Delivering never touches a Bokeh document from a worker thread.
+    script (no event loop), when the script waits for it (:func:`deliver_pending`, called by the
+    views' ``wait``). A Bokeh document is never touched from a worker thread.
     """
     doc = pn.state.curdoc
     if doc is not None and doc.session_context is not None:
@@ -115,8 +120,22 @@ def main_thread_delivery() -> Callable[[Callable[[], None]], None]:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
-        return lambda callback: _logged(callback)()
+        return lambda callback: _PENDING.put(_logged(callback))
     return lambda callback: loop.call_soon_threadsafe(_logged(callback))
+
+
+#: Results waiting for a script's main thread (see :func:`main_thread_delivery`).
+_PENDING: queue.SimpleQueue = queue.SimpleQueue()
+
+
+def deliver_pending() -> None:
+    """Run the deliveries queued for this (main) thread, in order."""
+    while True:
+        try:
+            callback = _PENDING.get_nowait()
+        except queue.Empty:
+            return
+        callback()
 
 
 def _logged(callback: Callable[[], None]) -> Callable[[], None]:

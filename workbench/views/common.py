@@ -9,11 +9,9 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from ..analysis import fim
-from ..analysis.bifurcation import continuation
-from ..analysis.sensitivity import default_parameters
-from ..analysis.steady import equilibria
+from .. import analysis  # scipy-based analyses load on first use (see workbench.analysis)
 from ..core import Trajectory
+from ..core.dosing import EVENT_BOLUS
 from ..errors import ModelError
 from ..models import Quantity
 from .base import View, overlay_opts
@@ -56,7 +54,9 @@ class TimeCourseView(View):
         frame = pd.DataFrame({name: traj[name] for name in columns}, index=pd.Index(traj.t, name="t"))
         frame.attrs["units"] = {name: traj.units.get(name, "") for name in columns}
         frame.attrs["time_unit"] = traj.units.get("t", "")
-        frame.attrs["doses"] = sorted({ev[0] for dose in self.model.doses() for ev in dose.events() if ev[2] == 0})
+        frame.attrs["doses"] = sorted(
+            {ev[0] for dose in self.model.doses() for ev in dose.events() if ev[2] == EVENT_BOLUS or ev[3] > 0}
+        )  # boluses and infusion starts
         return frame
 
     def render(self, frame: pd.DataFrame) -> hv.Element:
@@ -190,11 +190,11 @@ class BifurcationView(View):
         if self.model.param[name].metadata.get("log") and lo <= 0:
             lo = hi * 1e-4
         value = float(getattr(self.model, name))
-        diagrams = [continuation(self.model, name, (lo, hi), start=value)]
+        diagrams = [analysis.continuation(self.model, name, (lo, hi), start=value)]
         # every branch through the current value, not only the one the default state is on
-        for state in equilibria(self.model):
+        for state in analysis.equilibria(self.model):
             if not any(_passes_through(d, value, state.values) for d in diagrams):
-                diagrams.append(continuation(self.model, name, (lo, hi), start=value, guess=state.values))
+                diagrams.append(analysis.continuation(self.model, name, (lo, hi), start=value, guess=state.values))
         return diagrams
 
     def render(self, diagrams) -> hv.Element:
@@ -269,12 +269,12 @@ class IdentifiabilityView(View):
         self.observables = pn.widgets.MultiChoice(
             label="observables", options=species, value=(shown or species)[:1], width=260
         )
-        candidates = default_parameters(self.model)
+        candidates = analysis.default_parameters(self.model)
         if len(candidates) > 10:  # large models (PBPK): start with the drug's parameters
             drug = [n for n in candidates if self.model.param[n].metadata.get("group") in ("drug", "dosing")]
             candidates = drug or candidates[:10]
         self.parameters = pn.widgets.MultiChoice(
-            label="parameters", options=default_parameters(self.model), value=candidates, width=320
+            label="parameters", options=analysis.default_parameters(self.model), value=candidates, width=320
         )
         t_end = float(self.model.t_end)
         self.window = pn.widgets.RangeSlider(
@@ -294,7 +294,7 @@ class IdentifiabilityView(View):
         times = np.linspace(max(lo, 1e-9 * max(hi, 1.0)), hi, self.n_samples.value)
         if len(self.parameters.value) < 1:
             raise ModelError("choose at least one parameter")
-        result = fim(
+        result = analysis.fim(
             self.model,
             list(self.observables.value),
             times,

@@ -15,12 +15,10 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from ..analysis import dose_scan, nca
-from ..analysis.noise import lna_trajectory
-from ..analysis.tissue import strip_mechanics
+from .. import analysis  # scipy-based analyses load on first use (see workbench.analysis)
 from ..core import Ensemble
 from ..errors import WorkbenchError
-from .base import View, framewise, leave_a_core, main_thread_delivery, overlay_opts
+from .base import View, deliver_pending, framewise, leave_a_core, main_thread_delivery, overlay_opts
 from .common import PD_ONLY
 
 __all__ = [
@@ -68,12 +66,15 @@ class NCAView(View):
     keeps_zoom = False  # a grid of plots or a table
 
     def compute(self) -> pd.DataFrame:
-        traj = self.app.trajectory()
+        # samples dense after each dose: a uniform grid misses fast early phases and their AUC
+        # (PBPK's venous pool, TMDD's binding), overstating exposure and understating CL
+        model = self.model
+        traj = model.simulate(t=analysis.sampling_grid(model, float(model.t_end), int(model.n_points)))
         column = {"TMDD": "D_free", "PBPK": "Cp"}.get(type(self.model).__name__, "C")
         dose = float(getattr(self.model, "dose", 0.0)) * int(getattr(self.model, "n_doses", 1))
         if getattr(self.model, "route", "") == "oral":
             dose *= float(self.model.F)
-        result = nca(traj, column, dose=dose if dose > 0 else None)
+        result = analysis.nca(traj, column, dose=dose if dose > 0 else None)
         unit = traj.units.get(column, "")
         t = traj.units.get("t", "")
         dose_unit = self.model.param["dose"].metadata.get("unit", "") if "dose" in self.model.param else ""
@@ -85,8 +86,8 @@ class NCAView(View):
             ("AUC extrapolated", result.auc_extrapolated_percent, "%"),
             ("lambda_z", result.lambda_z, f"1/{t}"),
             ("t1/2", result.t_half, t),
-            ("CL (CL/F if oral)", result.cl, f"{dose_unit}/({unit}·{t})"),
-            ("Vz (Vz/F if oral)", result.vz, f"{dose_unit}/({unit})"),
+            ("CL (systemic: F dose / AUC)", result.cl, f"{dose_unit}/({unit}·{t})"),
+            ("Vz (systemic)", result.vz, f"{dose_unit}/({unit})"),
             ("adjusted R² (terminal)", result.r2_adjusted, "-"),
         ]
         return pd.DataFrame(rows, columns=["parameter", "value", "unit"]).assign(observable=column)
@@ -154,7 +155,7 @@ class DoseScanView(View):
 
     def compute(self) -> pd.DataFrame:
         doses = float(self.model.dose) * np.logspace(-2, 2, 9)
-        return dose_scan(self.model, doses, n_points=801, rtol=1e-7, atol=1e-11)
+        return analysis.dose_scan(self.model, doses, n_points=801, rtol=1e-7, atol=1e-11)
 
     def render(self, frame: pd.DataFrame) -> hv.Element:
         unit = self.model.param["dose"].metadata.get("unit", "")
@@ -314,9 +315,11 @@ class StochasticView(View):
             self._pending = self._executor.submit(self._refine, generation, deliver_to)
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until the background refinement (if any) has finished."""
+        """Block until the background refinement (if any) has finished and been delivered."""
+        deliver_pending()  # a refinement queued to start (scripts without an event loop)
         if self._pending is not None:
             self._pending.result(timeout)
+        deliver_pending()
 
     def _refine(self, generation: int, deliver_to) -> None:
         leave_a_core()
@@ -370,7 +373,7 @@ class StochasticView(View):
             vdims=["probability"],
             label=f"SSA at t = {t[k]:.3g} h",
         ).opts(color="#1f6f8b", alpha=0.6)
-        traj = lna_trajectory(self.model, t)
+        traj = analysis.lna_trajectory(self.model, t)
         i = traj.species.index(name)
         mean, var = traj.mean[k, i], max(traj.covariance[k, i, i], 1e-12)
         grid = np.linspace(max(0, values.min() - 1), values.max() + 1, 200)
@@ -494,9 +497,11 @@ class TissueRuns:
         deliver_to(deliver)
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until the background run (if any) has finished."""
+        """Block until the background run (if any) has finished and been delivered."""
+        deliver_pending()  # a run queued to start (scripts without an event loop)
         if self._pending is not None:
             self._pending.result(timeout)
+        deliver_pending()
 
 
 class _TissueBase(View):
@@ -611,7 +616,7 @@ class StripView(_TissueBase):
         counts = np.bincount(index, minlength=40)
         sums = np.bincount(index, weights=agents["signal"], minlength=40)
         profile = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
-        mech = strip_mechanics(
+        mech = analysis.strip_mechanics(
             profile, self.model.width, self.model.stiffness, self.model.active_coupling, bc=self.model.strip_bc
         )
         centres = 0.5 * (bins[:-1] + bins[1:])
