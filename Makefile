@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 
 PORT ?= 5006
 
-.PHONY: demo test browser screenshots lint bench clean clean-cache
+.PHONY: demo test docs browser screenshots lint bench clean clean-cache
 
 $(VENV)/.installed-%: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,18 @@ demo: $(VENV)/.installed-notebook
 	$(BIN)/workbench warmup
 	$(BIN)/workbench serve --port $(PORT)
 
-## Install, compile the kernels, lint, and run the whole test suite (browser tests included).
+## Install, compile the kernels, lint, run the whole test suite (browser tests and tutorial
+## notebooks included), and build the documentation.
 test: $(VENV)/.installed-test browser
 	$(BIN)/workbench warmup
 	$(BIN)/ruff check workbench tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+	$(MAKE) docs
+
+## Build the documentation site into docs/_build/html (warnings are errors).
+docs: $(VENV)/.installed-test
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 ## Debian's Chromium for the browser tests (never a downloaded browser); skipped without root.
 browser:
