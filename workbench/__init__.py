@@ -43,7 +43,18 @@ from .models.scenario import load_scenario, save_scenario
 __version__ = "0.1.0"
 
 # scipy-based analyses load on first use (see workbench.analysis)
-_FROM_ANALYSIS = {"continuation", "lna", "lna_trajectory", "stable_state_count", "steady_state"}
+_FROM_ANALYSIS = {
+    "Allometric",
+    "compare_regimens",
+    "continuation",
+    "lna",
+    "lna_trajectory",
+    "population",
+    "ssa_ensemble",
+    "stable_state_count",
+    "steady_state",
+    "sweep",
+}
 # the view layer (Panel, HoloViews, Bokeh) loads when an app is first asked for
 _FROM_VIEWS = {"app", "serve"}
 
@@ -66,6 +77,7 @@ __all__ = [
     "MODELS",
     "PBPK",
     "TMDD",
+    "Allometric",
     "AutoActivation",
     "BirthDeath",
     "Bolus",
@@ -97,6 +109,7 @@ __all__ = [
     "TwoStageExpression",
     "WorkbenchError",
     "app",
+    "compare_regimens",
     "continuation",
     "dose_scan",
     "fim",
@@ -105,10 +118,13 @@ __all__ = [
     "load_scenario",
     "nca",
     "parse_equation",
+    "population",
     "qssa_validity",
     "save_scenario",
     "sensitivities",
     "serve",
+    "ssa_ensemble",
     "stable_state_count",
     "steady_state",
+    "sweep",
 ]

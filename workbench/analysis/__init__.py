@@ -41,6 +41,14 @@ _LAZY = {
     "conservation_laws": ".steady",
     "steady_state": ".steady",
     "equilibria": ".steady",
+    "Allometric": ".populations",
+    "PTAResult": ".populations",
+    "PopulationResult": ".populations",
+    "RegimenComparison": ".populations",
+    "compare_regimens": ".populations",
+    "population": ".populations",
+    "ssa_ensemble": ".scale",
+    "sweep": ".scale",
 }
 
 
@@ -53,13 +61,17 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Allometric",
     "BifurcationDiagram",
     "FIMResult",
     "HomogenizationReport",
     "LNAResult",
     "LNATrajectory",
     "NCAResult",
+    "PTAResult",
+    "PopulationResult",
     "QSSAValidity",
+    "RegimenComparison",
     "Sensitivities",
     "SpecialPoint",
     "SteadyState",
@@ -67,6 +79,7 @@ __all__ = [
     "VarianceDecomposition",
     "auc_linear_up_log_down",
     "cells_for_precision",
+    "compare_regimens",
     "compare_to_continuum",
     "conservation_laws",
     "continuation",
@@ -80,13 +93,16 @@ __all__ = [
     "lna",
     "lna_trajectory",
     "nca",
+    "population",
     "propagate",
     "qssa_validity",
     "sampling_grid",
     "sensitivities",
+    "ssa_ensemble",
     "stable_state_count",
     "steady_state",
     "strip_mechanics",
+    "sweep",
     "tissue_variance",
     "total_variance",
 ]

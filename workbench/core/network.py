@@ -570,6 +570,7 @@ class ReactionNetwork:
         epsilon: float = 0.03,
         max_events: int = 100_000_000,
         threads: int | None = None,
+        first_run: int = 0,
     ) -> Ensemble:
         """Stochastic simulation (Gillespie) of an ensemble of independent runs.
 
@@ -596,6 +597,9 @@ class ReactionNetwork:
             Limit on events (or leaps) per run.
         threads : int, optional
             Number of threads for this call (default: numba's setting, all cores).
+        first_run : int
+            Index of the first run: runs ``first_run .. first_run + n_runs - 1`` of the
+            ensemble seeded by ``seed`` (chunks of one ensemble, e.g. on a cluster).
 
         Returns
         -------
@@ -625,6 +629,7 @@ class ReactionNetwork:
             epsilon=float(epsilon),
             max_events=max_events,
             threads=threads,
+            first_run=int(first_run),
         )
 
     def cle(

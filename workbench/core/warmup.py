@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from . import continuation, kinetics, ode, stochastic, tissue
+from . import batch, continuation, kinetics, ode, stochastic, tissue
 from .dosing import Bolus, Infusion, events_to_arrays
 from .network import ReactionNetwork, Species
 from .ratelaws import Flow, Hill, MichaelisMenten, QuasiEquilibrium
@@ -69,6 +69,26 @@ def entry_points() -> Iterator[tuple[str, Callable[[], object]]]:
     yield "integrate_sensitivities", lambda: _sensitivities(net, doses)
     yield from _continuation(counts)
     yield from _tissue()
+    yield from _batch(net, doses)
+
+
+def _batch(net: ReactionNetwork, doses):
+    """The population kernels, with the argument types ``analysis.population`` passes."""
+    p_rows = np.repeat(net.parameter_vector()[None, :], 2, axis=0)
+    times = np.linspace(0.0, 2.0, 5)
+    ev_t, ev_sp, ev_kind, ev_val = events_to_arrays(doses, net.species_index)
+    out = np.empty((2, times.size, 1))
+    yield "integrate_batch", lambda: batch.integrate_batch(
+        net.arrays, p_rows, net.initial_vector(), 0.0, times, ev_t, ev_sp, ev_kind,
+        np.repeat(ev_val[None, :], 2, axis=0), ode.METHODS["auto"], 1e-6, 1e-9, 1000, np.array([0]), out,
+        np.zeros(2, dtype=np.int64),
+    )  # fmt: skip
+    yield (
+        "nca_batch",
+        lambda: batch.nca_batch(
+            times, np.exp(-np.outer([1.0, 2.0], times)), 0.0, np.empty((2, len(batch.NCA_COLUMNS)))
+        ),
+    )
 
 
 def _sensitivities(net: ReactionNetwork, doses) -> None:
@@ -163,6 +183,8 @@ def kernel_dispatchers() -> dict[str, object]:
         "agent_uptake": tissue.agent_uptake,
         "density_uptake": tissue.density_uptake,
         "move_agents": tissue.move_agents,
+        "integrate_batch": batch.integrate_batch,
+        "nca_batch": batch.nca_batch,
     }
 
 
