@@ -488,3 +488,23 @@ def test_the_nca_view_resolves_the_early_phase_of_a_pbpk_bolus():
 
     expected = organ(model.Q_liver, model.CL_hepatic) + organ(model.Q_kidney, model.CL_renal)
     assert cl == pytest.approx(expected, rel=2e-3)
+
+
+def test_the_population_view_shows_the_population_and_follows_the_model():
+    from workbench.views.families import PopulationView
+
+    model = wb.OneCompartment(n_doses=3, interval=12.0)
+    view = next(v for v in app(model).views if isinstance(v, PopulationView))
+    bands, typical, observable = view.compute()
+    direct = wb.population(model, 500, {"CL": 0.3, "V": 0.2}, seed=0).percentiles([5, 50, 95])
+    np.testing.assert_array_equal(bands.to_numpy(), direct.to_numpy())
+    np.testing.assert_array_equal(typical[observable], model.simulate()["C"])
+    assert "Trough after the last dose" in view.summary.object
+    width = (bands["p95"] - bands["p5"]).to_numpy()[1:]
+    view.omega_cl.value, view.omega_v.value = 0.6, 0.4
+    wider, _, _ = view.compute()
+    assert np.all((wider["p95"] - wider["p5"]).to_numpy()[1:] > width)
+    model.V = 100.0  # the typical subject moves and the band with it
+    moved, _, _ = view.compute()
+    assert moved["p50"].iloc[0] == pytest.approx(wider["p50"].iloc[0] / 2, rel=0.1)
+    assert isinstance(view.render(view.compute()), hv.Overlay)

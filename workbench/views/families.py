@@ -27,6 +27,7 @@ __all__ = [
     "DoseScanView",
     "EffectView",
     "NCAView",
+    "PopulationView",
     "ReductionView",
     "StochasticView",
     "StripView",
@@ -635,3 +636,91 @@ class StripView(_TissueBase):
 
     def empty(self) -> hv.Element:
         return hv.Curve([]) + hv.Curve([])
+
+
+class PopulationView(View):
+    """A virtual population of the current model: percentile bands and target attainment.
+
+    Log-normal between-subject variability on the clearance and the volume (omegas set here),
+    the model's regimen for everyone; the band is the chosen central interval of the plasma
+    concentration, with the median and the typical subject.
+    """
+
+    title = "Population"
+    ignores = (*PD_ONLY, "effect_compartment", "ke0")
+
+    def __init__(self, app, **params: Any):
+        super().__init__(app, **params)
+        names = [n for n in ("CL", "V", "V1", "ka") if n in self.model.param]
+        self.clearance, self.volume = names[0], names[1]
+        self.n_subjects = pn.widgets.IntSlider(label="subjects", start=100, end=5000, step=100, value=500, width=200)
+        self.omega_cl = pn.widgets.FloatSlider(
+            label=f"omega {self.clearance} (SD of log)", start=0.0, end=1.0, step=0.05, value=0.3, width=200
+        )
+        self.omega_v = pn.widgets.FloatSlider(
+            label=f"omega {self.volume} (SD of log)", start=0.0, end=1.0, step=0.05, value=0.2, width=200
+        )
+        self.interval = pn.widgets.Select(label="band", options={"90%": 5.0, "80%": 10.0, "50%": 25.0}, width=100)
+        self.target = pn.widgets.FloatInput(label="target trough", value=0.1, start=0.0, width=140)
+        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width")
+
+    def compute(self):
+        lower = float(self.interval.value)
+        result = analysis.population(
+            self.model,
+            int(self.n_subjects.value),
+            {self.clearance: float(self.omega_cl.value), self.volume: float(self.omega_v.value)},
+            seed=0,
+            progress=False,
+        )
+        bands = result.percentiles([lower, 50.0, 100.0 - lower])
+        typical = self.app.trajectory()
+        pta = result.pta("cmin_after_last_dose", float(self.target.value))
+        self.summary.object = (
+            f"{result.n} subjects (seed 0). Trough after the last dose at or above {pta.target:g}: "
+            f"**{100 * pta.probability:.1f}%** (95% CI {100 * pta.low:.1f}-{100 * pta.high:.1f}%). "
+            f"Median Cmax {result.nca['cmax'].median():.3g}, median AUC(0-t) {result.nca['auc_0_t'].median():.3g}."
+        )
+        return bands, typical, result.observable
+
+    def render(self, data) -> hv.Element:
+        bands, typical, observable = data
+        t = bands.index.to_numpy()
+        low, median, high = (bands.iloc[:, k].to_numpy() for k in range(3))
+        unit = typical.units.get(observable, "")
+        label = f"{bands.columns[0][1:]}-{bands.columns[2][1:]} percentile"
+        area = hv.Area((t, low, high), "t", ["low", "high"], label=label)
+        area = area.opts(color="#1f6f8b", alpha=0.25, line_alpha=0)
+        mid = hv.Curve((t, median), "t", "C", label="median").opts(color="#1f6f8b", line_width=2)
+        typ = hv.Curve((typical.t, typical[observable]), "t", "C", label="typical subject").opts(
+            color="#c2542d", line_width=1.5, line_dash="dashed"
+        )
+        return (area * mid * typ).opts(
+            hv.opts.Curve(xlabel=f"time [{self.model.time_unit}]", ylabel=f"{observable} [{unit}]"),
+            overlay_opts("Virtual population: percentile band, median and the typical subject"),
+        )
+
+    def empty(self) -> hv.Element:
+        return hv.Area([]) * hv.Curve([]) * hv.Curve([])
+
+    def __panel__(self):
+        controls = pn.Row(
+            self.n_subjects, self.omega_cl, self.omega_v, self.interval, self.target, sizing_mode="stretch_width"
+        )
+
+        def plot(*_):
+            return pn.pane.HoloViews(self.dynamic(), sizing_mode="stretch_width")
+
+        return pn.Column(
+            controls,
+            self.summary,
+            pn.bind(
+                plot,
+                self.n_subjects.param.value_throttled,
+                self.omega_cl.param.value_throttled,
+                self.omega_v.param.value_throttled,
+                self.interval,
+                self.target,
+            ),
+            sizing_mode="stretch_width",
+        )

@@ -23,6 +23,7 @@ from .families import (
     DoseScanView,
     EffectView,
     NCAView,
+    PopulationView,
     ReductionView,
     StochasticView,
     StripView,
@@ -33,7 +34,7 @@ from .families import (
 __all__ = ["FAMILY_VIEWS", "app", "views_for"]
 
 _NETWORK = [BifurcationView, IdentifiabilityView]
-_PK = [TimeCourseView, EffectView, NCAView, *_NETWORK]
+_PK = [TimeCourseView, EffectView, NCAView, PopulationView, *_NETWORK]
 _GENE = [TimeCourseView, StochasticView, *_NETWORK]
 
 FAMILY_VIEWS: dict[type[Model], list[type[View]]] = {
