@@ -286,6 +286,17 @@ class View(pn.viewable.Viewer):
         """Draw again now (new data arrived from elsewhere, e.g. a background run)."""
         self._redraw.event()
 
+    def with_controls(self, controls: pn.viewable.Viewable, summary: pn.pane.Markdown, *triggers: Any) -> pn.Column:
+        """The view's own controls, a summary line and the plot, drawn afresh when a trigger changes.
+
+        ``triggers`` are widgets or their ``param.value_throttled`` (sliders: on release).
+        """
+
+        def plot(*_: Any) -> pn.pane.HoloViews:
+            return pn.pane.HoloViews(self.dynamic(), sizing_mode="stretch_width")
+
+        return pn.Column(controls, summary, pn.bind(plot, *triggers), sizing_mode="stretch_width")
+
     def _frame(self, **_: Any) -> hv.Element:
         if self._reset_pending and self._last is not None:
             # HoloViews leaves ranges alone in the frame a browser event triggers; the redraw

@@ -363,21 +363,13 @@ class IdentifiabilityView(View):
             pn.Row(self.observables, self.parameters, sizing_mode="stretch_width"),
             pn.Row(self.window, self.n_samples, self.noise, self.sigma, sizing_mode="stretch_width"),
         )
-
-        def plot(*_):
-            return pn.pane.HoloViews(self.dynamic(), sizing_mode="stretch_width")
-
-        return pn.Column(
+        return self.with_controls(
             controls,
             self.summary,
-            pn.bind(
-                plot,
-                self.observables,
-                self.parameters,
-                self.window.param.value_throttled,
-                self.n_samples.param.value_throttled,
-                self.noise,
-                self.sigma,
-            ),
-            sizing_mode="stretch_width",
+            self.observables,
+            self.parameters,
+            self.window.param.value_throttled,
+            self.n_samples.param.value_throttled,
+            self.noise,
+            self.sigma,
         )

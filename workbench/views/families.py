@@ -707,20 +707,12 @@ class PopulationView(View):
         controls = pn.Row(
             self.n_subjects, self.omega_cl, self.omega_v, self.interval, self.target, sizing_mode="stretch_width"
         )
-
-        def plot(*_):
-            return pn.pane.HoloViews(self.dynamic(), sizing_mode="stretch_width")
-
-        return pn.Column(
+        return self.with_controls(
             controls,
             self.summary,
-            pn.bind(
-                plot,
-                self.n_subjects.param.value_throttled,
-                self.omega_cl.param.value_throttled,
-                self.omega_v.param.value_throttled,
-                self.interval,
-                self.target,
-            ),
-            sizing_mode="stretch_width",
+            self.n_subjects.param.value_throttled,
+            self.omega_cl.param.value_throttled,
+            self.omega_v.param.value_throttled,
+            self.interval,
+            self.target,
         )
