@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -142,8 +143,13 @@ class Page:
     def __init__(self, context):
         self.page = context.new_page()
         self.errors: list[str] = []
-        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "")
+            self.errors.append(f"{message.text} ({where})" if where else message.text)
 
     def open(self, url: str) -> None:
         self.page.goto(url, wait_until="load")
@@ -257,6 +263,30 @@ def test_an_app_module_runs_under_panel_serve(browser):
             context.close()
 
 
+def run_first_cell(page, attempts: int = 3) -> None:
+    """Run a notebook's first cell once its kernel is connected.
+
+    JupyterLab drops a Shift+Enter pressed while the kernel is still connecting (the cell
+    keeps an empty prompt), so wait for the status bar to say the kernel is idle, and press
+    again if the cell did not start.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.get_by_text(re.compile(r"\| Idle$")).first.wait_for(timeout=120_000)
+    prompt = page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt")
+    for _ in range(attempts):
+        page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_function(
+                "(el) => /\\[(\\*|\\d+)\\]/.test(el.innerText)", arg=prompt.element_handle(), timeout=15_000
+            )
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the notebook cell did not run after {attempts} attempts")
+
+
 def test_a_notebook_app_renders_and_follows_its_sliders_in_jupyterlab(browser, tmp_path, monkeypatch):
     pytest.importorskip("jupyterlab", reason="JupyterLab is in the notebook extra")
     nbformat = pytest.importorskip("nbformat")
@@ -277,9 +307,13 @@ def test_a_notebook_app_renders_and_follows_its_sliders_in_jupyterlab(browser, t
         try:
             page = Page(context)
             page.page.goto(f"{base}/lab/tree/app.ipynb?reset", wait_until="load")
-            page.page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click(timeout=90_000)
-            page.page.keyboard.press("Shift+Enter")
-            page.page.wait_for_function(f"window.Bokeh && ({PLOTS})() > 0", timeout=120_000)
+            run_first_cell(page.page)
+            try:
+                page.page.wait_for_function(f"window.Bokeh && ({PLOTS})() > 0", timeout=120_000)
+            except Exception:
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.page.screenshot(path=str(SCREENSHOTS / "jupyterlab-failed.png"))
+                raise
             page.settle()
             before = page.shown()
             page.drag_first_slider()
