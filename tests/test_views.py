@@ -25,7 +25,7 @@ import workbench as wb
 from workbench.errors import SolverError
 from workbench.models import MODELS, Quantity
 from workbench.models.scenario import load_scenario, model_from_scenario, save_scenario, scenario_json
-from workbench.views import app
+from workbench.views import app, base
 from workbench.views.base import data_limits, install_exception_handler
 from workbench.views.common import IdentifiabilityView
 from workbench.views.controls import ParameterControls, label_for
@@ -343,6 +343,28 @@ def test_ssa_view_refines_in_the_background_and_a_newer_change_wins():
     # the delivered ensemble is the k = 40 one: stationary Poisson mean 40 (a 99.9% interval)
     x = ensemble[ensemble.species[0]][:, -1]
     assert abs(x.mean() - 40.0) < 3.3 * math.sqrt(40.0 / x.size)
+
+
+@pytest.mark.parametrize("pane", [base.Markdown, base.Alert])
+def test_a_pane_updated_in_a_hidden_tab_keeps_the_servers_stylesheets(pane):
+    # the model of a hidden dynamic tab has no document; Panel's own panes then point their
+    # stylesheets at its CDN, which an offline browser cannot load when the tab comes back
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+
+    doc = Document()
+    doc._template_variables["dist_url"] = "static/extensions/panel/"
+    shown = pane("first")
+    tabs = pn.Tabs(("a", pn.pane.Markdown("a")), ("b", pn.Column(shown)), dynamic=True, active=1)
+    with set_curdoc(doc):
+        root = tabs.get_root(doc)
+        tabs.active = 0
+        shown.object = "second"
+        tabs.active = 1
+    model = shown._models[root.ref["id"]][0]
+    assert "second" in model.text
+    urls = [str(sheet.url) for sheet in model.stylesheets if hasattr(sheet, "url")]
+    assert urls and all(url.startswith("static/extensions/panel/") for url in urls), urls
 
 
 # --- scenarios and data -------------------------------------------------------------------------------

@@ -39,6 +39,31 @@ ACCENT = "#1f6f8b"
 FAVICON = "static/extensions/panel/images/favicon.ico"
 
 
+class _LocalStylesheets:
+    """Keep a markup pane's stylesheets on the server when it is updated off-screen.
+
+    Panel rebuilds a markup pane's stylesheets on every update, resolving them against
+    ``model.document``. The model of a pane in a hidden tab of dynamic ``Tabs`` has no
+    document, and Panel then points the stylesheets at its CDN, which a browser without
+    internet access cannot load when the tab is shown again (the model is reused). During a
+    session callback the session's document is ``pn.state.curdoc``: resolve against it instead.
+    """
+
+    def _update(self, ref: str, model) -> None:
+        if model.document is None and pn.state.curdoc is not None:
+            model.update(**self._get_properties(pn.state.curdoc))
+        else:
+            super()._update(ref, model)
+
+
+class Markdown(_LocalStylesheets, pn.pane.Markdown):
+    """A Markdown pane that may be updated while its tab is hidden (see ``_LocalStylesheets``)."""
+
+
+class Alert(_LocalStylesheets, pn.pane.Alert):
+    """An alert that may be updated while hidden (see ``_LocalStylesheets``)."""
+
+
 def install_exception_handler() -> None:
     """Log and notify unexpected errors in callbacks, unless the user set a handler already."""
     if pn.config.exception_handler is not None:
@@ -286,7 +311,7 @@ class View(pn.viewable.Viewer):
         """Draw again now (new data arrived from elsewhere, e.g. a background run)."""
         self._redraw.event()
 
-    def with_controls(self, controls: pn.viewable.Viewable, summary: pn.pane.Markdown, *triggers: Any) -> pn.Column:
+    def with_controls(self, controls: pn.viewable.Viewable, summary: Markdown, *triggers: Any) -> pn.Column:
         """The view's own controls, a summary line and the plot, drawn afresh when a trigger changes.
 
         ``triggers`` are widgets or their ``param.value_throttled`` (sliders: on release).
@@ -379,7 +404,7 @@ class ModelApp(pn.viewable.Viewer):
         install_exception_handler()
         self.model = model
         self.parameter_controls = ParameterControls(model)
-        self.alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self.alert = Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._errors: dict[int, str] = {}
         self._cache_key: tuple | None = None
         self._cache: Trajectory | None = None

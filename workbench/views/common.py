@@ -14,7 +14,7 @@ from ..core import Trajectory
 from ..core.dosing import EVENT_BOLUS
 from ..errors import ModelError
 from ..models import Quantity
-from .base import View, overlay_opts
+from .base import Markdown, View, overlay_opts
 
 __all__ = ["PD_ONLY", "BifurcationView", "IdentifiabilityView", "TimeCourseView", "unit_label"]
 
@@ -285,7 +285,7 @@ class IdentifiabilityView(View):
             label="noise", options=["proportional", "additive"], value="proportional", width=140
         )
         self.sigma = pn.widgets.FloatInput(label="sigma (relative or absolute)", value=0.1, start=1e-6, width=180)
-        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.summary = Markdown("", sizing_mode="stretch_width")
 
     def compute(self):
         if not self.observables.value:

@@ -18,7 +18,7 @@ import panel as pn
 from .. import analysis  # scipy-based analyses load on first use (see workbench.analysis)
 from ..core import Ensemble
 from ..errors import WorkbenchError
-from .base import View, deliver_pending, framewise, leave_a_core, main_thread_delivery, overlay_opts
+from .base import Markdown, View, deliver_pending, framewise, leave_a_core, main_thread_delivery, overlay_opts
 from .common import PD_ONLY
 
 __all__ = [
@@ -278,7 +278,7 @@ class StochasticView(View):
         self.time = pn.widgets.FloatSlider(
             label="histogram time", start=0.0, end=float(self.model.t_end), value=float(self.model.t_end), width=260
         )
-        self.status = pn.pane.Markdown("", width=320)
+        self.status = Markdown("", width=320)
         self.pipe = hv.streams.Pipe(data=None)
         self._generation = 0
         self._pending = None
@@ -662,7 +662,7 @@ class PopulationView(View):
         )
         self.interval = pn.widgets.Select(label="band", options={"90%": 5.0, "80%": 10.0, "50%": 25.0}, width=100)
         self.target = pn.widgets.FloatInput(label="target trough", value=0.1, start=0.0, width=140)
-        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.summary = Markdown("", sizing_mode="stretch_width")
 
     def compute(self):
         lower = float(self.interval.value)
