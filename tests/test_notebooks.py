@@ -23,6 +23,7 @@ EXPECTED = [
     "06-bifurcations",
     "07-identifiability",
     "08-hybrid-tissue",
+    "09-virtual-populations",
 ]
 
 

@@ -53,15 +53,23 @@ def _in_notebook() -> bool:
     return shell is not None and hasattr(shell, "kernel")
 
 
+#: Seconds before a progress bar appears: a run shorter than this shows none.
+PROGRESS_DELAY = 2.0
+
+
 def _progress_bar(total: int, description: str, progress: bool | None):
-    """A tqdm bar (a widget in a notebook, text in a console), or None when not wanted."""
+    """A tqdm bar (a widget in a notebook, text in a console), or None when not wanted.
+
+    The bar appears only once the run has taken :data:`PROGRESS_DELAY` seconds, so quick
+    calls print nothing (and a notebook's stored outputs stay the same from run to run).
+    """
     if progress is None:
         progress = total > 1 and (_in_notebook() or (sys.stderr is not None and sys.stderr.isatty()))
     if not progress:
         return None
     from tqdm.auto import tqdm  # noqa: PLC0415  (only when a bar is shown)
 
-    return tqdm(total=total, desc=description, unit="chunk")
+    return tqdm(total=total, desc=description, unit="chunk", delay=PROGRESS_DELAY)
 
 
 def map_chunks(
