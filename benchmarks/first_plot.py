@@ -9,9 +9,18 @@ bundle the browser renders), before the kernel shuts down.
 
 JupyterLab: a JupyterLab server is up; headless Chromium opens a notebook holding that cell and
 waits for its fresh kernel to be idle, then presses Shift+Enter; the time runs until a Bokeh
-canvas is drawn in the cell's output (the first plot a user sees). Also reported: from opening
-the notebook (kernel start included) to the plot. The kernels run with ``PANEL_INLINE=1``
-(the JavaScript travels in the output instead of coming from a CDN), which works offline.
+canvas is drawn in the cell's output (the first plot a user sees). The baseline, measured
+alternately in the same run, is a bare HoloViews curve in a fresh kernel: the floor any
+HoloViz output pays. Also reported: from opening
+the notebook (kernel start included) to the plot. Two ways the JavaScript can arrive:
+
+- *CDN* (Binder, and any machine online): the output names BokehJS and Panel's bundles on
+  their CDNs. These machines are offline, so Chromium's host resolver sends the two CDNs'
+  names to an HTTPS server on loopback that answers with the same files from the installed
+  packages (as a nearby CDN would); requests it cannot answer are listed.
+- *inline* (``PANEL_INLINE=1``, for offline machines): the JavaScript travels in the output
+  (about 6 MB), and Panel inlines every stylesheet of the app in the kernel, which costs
+  seconds more.
 
 Served: the gallery server is already up (as on Binder's launcher); a new Chromium page
 requests the TMDD app and the time runs until Bokeh reports the document idle (plots drawn).
@@ -24,21 +33,33 @@ with Binder's numba cache settings); Chromium is driven from this one.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.server
 import json
+import mimetypes
 import os
+import re
 import shutil
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 3
 CELL = "import workbench as wb\nwb.TMDD()"
+#: The floor any HoloViz output pays in a fresh kernel (imports, extension, BokehJS drawing),
+#: measured in the same run as the baseline.
+BASELINE_CELL = (
+    "import holoviews as hv, panel as pn\nhv.extension('bokeh', inline=pn.config.inline)\nhv.Curve([1, 3, 2])"
+)
 APP_MIME = "application/vnd.holoviews_exec.v0+json"
 
 # Executed by the measured environment's Python: nbclient comes with JupyterLab.
@@ -103,35 +124,128 @@ def _shut_down_kernels(base: str) -> None:
         urllib.request.urlopen(request, timeout=10)
 
 
-def jupyterlab_first_app(browser, base: str) -> tuple[float, float]:
+#: What the output asks of the two CDNs (host, path), and where the installed packages keep it.
+CDN_FILES = [
+    ("cdn.bokeh.org", re.compile(r"/bokeh/release/bokeh(-[a-z]+)?-[0-9][^/]*\.min\.js$"), "bokeh"),
+    ("cdn.holoviz.org", re.compile(r"/panel/[^/]+/dist/(.+)$"), "panel"),
+]
+
+
+def _package_dirs(env: Path | None) -> dict[str, Path]:
+    probe = "import bokeh, panel, json, os; print(json.dumps([os.path.dirname(m.__file__) for m in (bokeh, panel)]))"
+    out = subprocess.run(_command(env, "python", "-c", probe), capture_output=True, text=True, check=True)
+    bokeh, panel = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"bokeh": Path(bokeh), "panel": Path(panel)}
+
+
+def _local_file(host: str, path: str, packages: dict[str, Path]) -> Path | None:
+    for cdn, pattern, package in CDN_FILES:
+        match = pattern.match(urllib.parse.urlsplit(path).path) if host.split(":", maxsplit=1)[0] == cdn else None
+        if match is None:
+            continue
+        if package == "bokeh":
+            return packages["bokeh"] / "server" / "static" / "js" / f"bokeh{match.group(1) or ''}.min.js"
+        return packages["panel"] / "dist" / urllib.parse.unquote(match.group(1))
+    return None
+
+
+@contextlib.contextmanager
+def cdn_stand_in(packages: dict[str, Path]):
+    """An HTTPS server on loopback answering for the two CDNs from the installed packages.
+
+    Yields the Chromium arguments that send the CDNs' host names to it (and accept its
+    self-signed certificate), and the list of requests it could not answer.
+    """
+    missing: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            host = self.headers.get("Host", "")
+            path = _local_file(host, self.path, packages)
+            if path is None or not path.is_file():
+                missing.append(f"https://{host}{self.path}")
+                self.send_error(404)
+                return
+            body = path.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    with tempfile.TemporaryDirectory() as folder:
+        key, cert = Path(folder) / "key.pem", Path(folder) / "cert.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=cdn",
+             "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        port = server.server_address[1]
+        rules = ", ".join(f"MAP {cdn}:443 127.0.0.1:{port}" for cdn, _, _ in CDN_FILES)
+        try:
+            yield [f"--host-resolver-rules={rules}", "--ignore-certificate-errors"], missing
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def _wait_for_a_drawn_plot(page, seconds: float = 60.0) -> None:
+    """Until a canvas in a cell's output is visible (any: Bokeh keeps hidden ones too)."""
+    canvases = page.locator(".jp-OutputArea-output canvas")
+    deadline = time.monotonic() + seconds
+    while not any(canvas.is_visible() for canvas in canvases.all()):
+        if time.monotonic() > deadline:
+            raise TimeoutError("no plot was drawn")
+        page.wait_for_timeout(20)
+
+
+def jupyterlab_first_app(browser, base: str, notebook: str = "first.ipynb") -> tuple[float, float]:
     """(Shift+Enter in an idle fresh kernel -> plot, notebook opened -> plot), in seconds."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
     opened = time.perf_counter()
-    page.goto(f"{base}/lab/tree/first.ipynb?reset")
+    page.goto(f"{base}/lab/tree/{notebook}?reset")
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-    deadline = time.monotonic() + 60
-    while not any(k["execution_state"] == "idle" for k in _kernels(base)):
-        if time.monotonic() > deadline:
-            raise RuntimeError("the notebook's kernel did not become idle")
-        time.sleep(0.05)
+    # the page's own connection to the kernel must be up (the server's kernel state can say
+    # idle earlier, and JupyterLab drops a Shift+Enter pressed before the page is connected)
+    page.get_by_text(re.compile(r"\| Idle$")).first.wait_for(timeout=60_000)
     page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click()
     pressed = time.perf_counter()
     page.keyboard.press("Shift+Enter")
-    page.locator(".jp-OutputArea-output canvas").first.wait_for(state="visible", timeout=60_000)
+    try:
+        _wait_for_a_drawn_plot(page)
+    except Exception:
+        (ROOT / "test-artifacts").mkdir(exist_ok=True)
+        page.screenshot(path=str(ROOT / "test-artifacts" / "first-plot-failed.png"))
+        raise RuntimeError(f"no plot in {notebook}; errors in the page: {errors}") from None
     drawn = time.perf_counter()
     page.close()
     _shut_down_kernels(base)
     return drawn - pressed, drawn - opened
 
 
-def jupyterlab_runs(browser, env: Path | None) -> list[tuple[float, float]]:
+def jupyterlab_runs(browser, env: Path | None, inline: bool) -> dict[str, list[tuple[float, float]]]:
+    """Runs of the app's notebook and of the baseline's, alternating, in one JupyterLab."""
     import nbformat  # only this measurement writes a notebook
 
     with tempfile.TemporaryDirectory() as root:
-        notebook = nbformat.v4.new_notebook()
-        notebook.cells = [nbformat.v4.new_code_cell(CELL)]
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(notebook, Path(root) / "first.ipynb")
+        for name, cell in (("first.ipynb", CELL), ("baseline.ipynb", BASELINE_CELL)):
+            notebook = nbformat.v4.new_notebook()
+            notebook.cells = [nbformat.v4.new_code_cell(cell)]
+            notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+            nbformat.write(notebook, Path(root) / name)
         port = _free_port()
         server = subprocess.Popen(
             _command(
@@ -140,15 +254,17 @@ def jupyterlab_runs(browser, env: Path | None) -> list[tuple[float, float]]:
                 "--allow-root", f"--LabApp.workspaces_dir={root}",
             ),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root,
-            # Bokeh and Panel's JavaScript inline in the output, not from their CDN: these
-            # machines are offline, and inline is the larger payload (a conservative time)
-            env={**os.environ, "PANEL_INLINE": "1"},
+            env={**os.environ, "PANEL_INLINE": "1" if inline else "0"},
         )  # fmt: skip
         base = f"http://localhost:{port}"
         try:
             _wait_for(f"{base}/api/status")
             jupyterlab_first_app(browser, base)  # first load fills the browser's cache of Lab's assets
-            return [jupyterlab_first_app(browser, base) for _ in range(REPEATS)]
+            runs: dict[str, list[tuple[float, float]]] = {"first.ipynb": [], "baseline.ipynb": []}
+            for _ in range(REPEATS):
+                for name, times in runs.items():
+                    times.append(jupyterlab_first_app(browser, base, name))
+            return runs
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -201,11 +317,21 @@ def main(argv: list[str] | None = None) -> None:
         return
     from playwright.sync_api import sync_playwright  # the test extra
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        lab = jupyterlab_runs(browser, env)
-        print(f"- JupyterLab, Shift+Enter in a fresh idle kernel to the first plot drawn: {_runs([r[0] for r in lab])}")
-        print(f"- JupyterLab, notebook opened (kernel start included) to the plot: {_runs([r[1] for r in lab])}")
+    args = ["--no-sandbox", "--disable-gpu"]
+    with sync_playwright() as playwright, cdn_stand_in(_package_dirs(env)) as (cdn_args, missing):
+        for inline, how in ((False, "JavaScript from the CDNs"), (True, "inline, PANEL_INLINE=1")):
+            browser = playwright.chromium.launch(executable_path=chromium, args=args + ([] if inline else cdn_args))
+            runs = jupyterlab_runs(browser, env, inline)
+            browser.close()
+            lab, base = runs["first.ipynb"], runs["baseline.ipynb"]
+            ratio = statistics.median(r[0] for r in lab) / statistics.median(r[0] for r in base)
+            print(f"- JupyterLab ({how}), Shift+Enter in a fresh idle kernel to the first plot drawn: "
+                  f"{_runs([r[0] for r in lab])}; a bare HoloViews curve (baseline): {_runs([r[0] for r in base])}, "
+                  f"ratio {ratio:.2f}; notebook opened (kernel start included) to the plot: "
+                  f"{_runs([r[1] for r in lab])}")  # fmt: skip
+        if missing:
+            print(f"  requests to the CDNs that no installed file answers: {sorted(set(missing))}")
+        browser = playwright.chromium.launch(executable_path=chromium, args=args)
         served = served_runs(browser, env)
         print(f"- first page of a running gallery server: {served[0]:.2f} s; later sessions {_runs(served[1:])}")
         browser.close()
