@@ -530,3 +530,67 @@ def test_the_population_view_shows_the_population_and_follows_the_model():
     moved, _, _ = view.compute()
     assert moved["p50"].iloc[0] == pytest.approx(wider["p50"].iloc[0] / 2, rel=0.1)
     assert isinstance(view.render(view.compute()), hv.Overlay)
+
+
+def _sweep_view(model):
+    from workbench.views.common import SweepView
+
+    return next(v for v in app(model).views if isinstance(v, SweepView))
+
+
+def test_every_network_model_app_has_a_sweep_view():
+    for name, cls in MODELS.items():
+        model = cls()
+        if model.network_based:
+            assert _sweep_view(model).x.value is not None, name
+
+
+def test_the_sweep_view_spans_its_range_and_matches_closed_forms():
+    model = wb.OneCompartment(dose=100.0, CL=5.0, V=50.0, t_end=24.0, n_points=49)
+    view = _sweep_view(model)
+    assert (view.x.value, view.colour.value, view.observable.value) == ("CL", "V", "C")
+    view.output.value, view.fold.value, view.n_points.value = "cmax", 4.0, 40
+    table = view.compute()
+    assert len(table) == 40 and (table["error"] == "").all()
+    # Latin hypercube, log-uniform for the log-declared CL and V: one point in each of 40 strata
+    for name, value in (("CL", 5.0), ("V", 50.0)):
+        strata = np.floor(40 * np.log(table[name] / (value / 4)) / np.log(16.0)).astype(int)
+        assert sorted(strata) == list(range(40))
+    # an IV bolus peaks at t = 0: Cmax = dose / V whatever CL is
+    np.testing.assert_allclose(table["cmax"], 100.0 / table["V"], rtol=1e-9)
+    # Cmax falls strictly with V: rank correlation exactly -1; with CL as the points fall
+    from scipy.stats import spearmanr
+
+    r_cl = spearmanr(table["cmax"], table["CL"]).statistic
+    assert f"Rank correlation with CL {r_cl:+.2f}, V -1.00." in view.summary.object
+    drawing = view.render(table)
+    assert isinstance(drawing, hv.Overlay)
+    # the range follows the model: the sweep is centred on the current value
+    model.CL = 10.0
+    assert view.ranges()["CL"] == pytest.approx((2.5, 40.0))
+
+
+def test_the_sweep_view_of_a_birth_death_process_finds_k_over_gamma():
+    model = wb.BirthDeath(k=10.0, gamma=1.0)
+    view = _sweep_view(model)
+    assert view.output.value == "steady_state"
+    table = view.compute()
+    np.testing.assert_allclose(table["steady_state"], table["k"] / table["gamma"], rtol=1e-6)
+
+
+def test_the_sweep_view_keeps_inside_hard_bounds_and_reports_failed_points(monkeypatch):
+    model = wb.OneCompartment(F=0.9, route="oral")
+    view = _sweep_view(model)
+    view.x.value, view.fold.value = "F", 3.0
+    lo, hi = view.ranges()["F"]
+    assert lo == pytest.approx(0.3) and hi == model.param["F"].bounds[1]
+    real = wb.analysis.sweep
+
+    def failing(*args, **kwargs):
+        table = real(*args, **kwargs)
+        table.loc[table.index[:3], "error"] = "the solver gave up"
+        return table
+
+    monkeypatch.setattr(wb.analysis, "sweep", failing)
+    view.compute()
+    assert "**3 points failed**, e.g. the solver gave up" in view.summary.object

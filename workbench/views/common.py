@@ -16,7 +16,15 @@ from ..errors import ModelError
 from ..models import Quantity
 from .base import Markdown, View, overlay_opts
 
-__all__ = ["PD_ONLY", "BifurcationView", "IdentifiabilityView", "TimeCourseView", "unit_label"]
+__all__ = [
+    "PD_ONLY",
+    "SWEEP_OUTPUTS",
+    "BifurcationView",
+    "IdentifiabilityView",
+    "SweepView",
+    "TimeCourseView",
+    "unit_label",
+]
 
 #: Parameters that only map a concentration to an effect: no species depends on them.
 PD_ONLY = ("E0", "Emax", "EC50", "hill")
@@ -372,4 +380,126 @@ class IdentifiabilityView(View):
             self.n_samples.param.value_throttled,
             self.noise,
             self.sigma,
+        )
+
+
+#: Outputs a sweep view offers, by label (the keys of ``analysis.scale.OUTPUTS``).
+SWEEP_OUTPUTS = {
+    "AUC(0-t_end)": "auc",
+    "Cmax": "cmax",
+    "trough after the last dose": "cmin",
+    "terminal half-life": "t_half",
+    "value at t_end": "final",
+    "steady state": "steady_state",
+    "stable states": "stable_states",
+    "FIM condition number": "fim_condition",
+}
+
+
+class SweepView(View):
+    """A Latin-hypercube sweep of two parameters around their current values (``wb.sweep``).
+
+    An output (AUC, Cmax, steady state, number of stable states, FIM conditioning, ...)
+    against one parameter, coloured by the other, with the current value marked and the rank
+    correlation of the output with each parameter: which parameter drives the output, and
+    over what range.
+    """
+
+    title = "Sweep"
+    keeps_zoom = False  # the axes change meaning with the chosen parameters and output
+
+    def __init__(self, app, **params: Any):
+        super().__init__(app, **params)
+        model = self.model
+        candidates = [n for n in analysis.default_parameters(model) if isinstance(model.param[n], Quantity)]
+        candidates = [n for n in candidates if not isinstance(model.param[n].default, int)] or candidates
+        preferred = [n for n in ("CL", "CL_hepatic", "V", "V1", "Kp_liver") if n in candidates]
+        first, second = ([*preferred, *candidates, *candidates][:2]) if candidates else (None, None)
+        self.x = pn.widgets.Select(label="x parameter", options=candidates, value=first, width=150)
+        self.colour = pn.widgets.Select(label="colour parameter", options=candidates, value=second, width=150)
+        net = model._memoized("network", model.network)
+        species = list(net.species)
+        dosed = bool(model.doses())
+        # the drug's central compartment; without doses, the last species (the expressed
+        # product, the complex of a binding model), as the SSA view shows
+        default = getattr(model, "central", None) or (species[0] if dosed else species[-1])
+        self.observable = pn.widgets.Select(label="observable", options=species, value=default, width=150)
+        self.output = pn.widgets.Select(
+            label="output", options=SWEEP_OUTPUTS, value="auc" if dosed else "steady_state", width=200
+        )
+        self.fold = pn.widgets.FloatSlider(
+            label="range: current value ÷/× fold", start=1.2, end=10.0, step=0.1, value=3.0, width=220
+        )
+        self.n_points = pn.widgets.IntSlider(label="points", start=10, end=200, step=10, value=60, width=180)
+        self.summary = Markdown("", sizing_mode="stretch_width")
+
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        """The swept ranges: current value ÷/× fold, inside the parameters' hard bounds."""
+        names = list(dict.fromkeys([self.x.value, self.colour.value]))
+        out = {}
+        for name in names:
+            value = float(getattr(self.model, name))
+            lo, hi = value / float(self.fold.value), value * float(self.fold.value)
+            bound_lo, bound_hi = self.model.param[name].bounds or (None, None)
+            lo = max(lo, bound_lo) if bound_lo is not None else lo
+            hi = min(hi, bound_hi) if bound_hi is not None else hi
+            out[name] = (lo, hi)
+        return out
+
+    def compute(self):
+        if self.x.value is None:
+            raise ModelError("this model has no parameter to sweep")
+        output = self.output.value
+        table = analysis.sweep(
+            self.model, self.ranges(), [output], method="lhs", n=int(self.n_points.value), seed=0,
+            observable=self.observable.value, progress=False,
+        )  # fmt: skip
+        failed = table[table["error"] != ""]
+        ok = table[table["error"] == ""]
+        label = next(k for k, v in SWEEP_OUTPUTS.items() if v == output)
+        lines = [f"{len(table)} Latin-hypercube points (seed 0) of {label} of {self.observable.value}."]
+        if len(ok) > 2 and ok[output].nunique() > 1:
+            ranks = ", ".join(f"{name} {ok[output].corr(ok[name], method='spearman'):+.2f}" for name in self.ranges())
+            lines.append(f"Rank correlation with {ranks}.")
+        if len(failed):
+            lines.append(f"**{len(failed)} points failed**, e.g. {failed['error'].iloc[0]}")
+        self.summary.object = " ".join(lines)
+        return table
+
+    def render(self, table) -> hv.Element:
+        output, x, colour = self.output.value, self.x.value, self.colour.value
+        ok = table[table["error"] == ""]
+        columns = list(dict.fromkeys([x, output, colour]))
+        points = hv.Points(ok[columns], kdims=[x, output], vdims=[c for c in columns[2:]])
+        log_x = bool(self.model.param[x].metadata.get("log"))
+        options = {"size": 7, "tools": ["hover"], "logx": log_x, "responsive": True, "height": 420}
+        if colour != x:
+            options.update(
+                color=colour, cmap="viridis", colorbar=True, logz=bool(self.model.param[colour].metadata.get("log"))
+            )
+        label = next(k for k, v in SWEEP_OUTPUTS.items() if v == output)
+        unit = self.model.param[x].metadata.get("unit", "")
+        current = hv.VLine(float(getattr(self.model, x))).opts(color="#c2542d", line_dash="dashed", line_width=1.5)
+        return (points.opts(**options) * current).opts(
+            hv.opts.Points(xlabel=f"{x} [{unit}]" if unit else x, ylabel=f"{label} of {self.observable.value}"),
+            hv.opts.Overlay(title=f"Sweep: {label} against {x}" + (f", coloured by {colour}" if colour != x else "")
+                            + " (dashed: current value)"),
+        )  # fmt: skip
+
+    def empty(self) -> hv.Element:
+        return hv.Points([]) * hv.VLine(0.0)
+
+    def __panel__(self):
+        controls = pn.Row(
+            self.x, self.colour, self.observable, self.output, self.fold, self.n_points, sizing_mode="stretch_width"
+        )
+        return self.with_controls(
+            controls,
+            self.summary,
+            self.x,
+            self.colour,
+            self.observable,
+            self.output,
+            self.fold.param.value_throttled,
+            self.n_points.param.value_throttled,
         )

@@ -16,7 +16,7 @@ from ..models import (
     TwoStageExpression,
 )
 from .base import ModelApp, View
-from .common import BifurcationView, IdentifiabilityView, TimeCourseView
+from .common import BifurcationView, IdentifiabilityView, SweepView, TimeCourseView
 from .families import (
     BindingKineticsView,
     DoseResponseView,
@@ -33,14 +33,14 @@ from .families import (
 
 __all__ = ["FAMILY_VIEWS", "app", "views_for"]
 
-_NETWORK = [BifurcationView, IdentifiabilityView]
+_NETWORK = [BifurcationView, IdentifiabilityView, SweepView]
 _PK = [TimeCourseView, EffectView, NCAView, PopulationView, *_NETWORK]
 _GENE = [TimeCourseView, StochasticView, *_NETWORK]
 
 FAMILY_VIEWS: dict[type[Model], list[type[View]]] = {
     OneCompartment: _PK,
     TwoCompartment: _PK,
-    PBPK: [TimeCourseView, EffectView, NCAView, IdentifiabilityView],
+    PBPK: [TimeCourseView, EffectView, NCAView, IdentifiabilityView, SweepView],
     TMDD: [TimeCourseView, ReductionView, DoseScanView, NCAView, *_NETWORK],
     ReceptorBinding: [TimeCourseView, BindingKineticsView, DoseResponseView, *_NETWORK],
     BirthDeath: _GENE,
