@@ -4,14 +4,16 @@
 
 Locally: wall time and peak memory (each measured in a fresh process: its peak resident set
 minus the same process's after import and a warm-up call), with trajectories kept and
-statistics only. On Dask: a LocalCluster of 1 and then 2 worker processes, one thread each
-(``NUMBA_NUM_THREADS=1``), the same population: strong-scaling efficiency ``T1 / (2 T2)``.
+statistics only; and a million subjects, statistics only, once. On Dask: a LocalCluster of
+1 and then 2 worker processes, one thread each (``NUMBA_NUM_THREADS=1``), the same
+population: strong-scaling efficiency ``T1 / (2 T2)``.
 Medians of three runs each; the cluster runs interleave (1, 2, 1, 2, ...).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -37,8 +39,8 @@ print(json.dumps({{"seconds": seconds, "peak_mib": peak / 1024, "growth_mib": (p
 """
 
 
-def local_run(keep: bool) -> dict:
-    code = PROCESS.format(n=N, variability=VARIABILITY)
+def local_run(keep: bool, n: int = N) -> dict:
+    code = PROCESS.format(n=n, variability=VARIABILITY)
     out = subprocess.run(
         [sys.executable, "-c", code, "keep" if keep else "stream"], capture_output=True, text=True, check=True
     )
@@ -49,6 +51,8 @@ def cluster_times() -> dict[int, list[float]]:
     from distributed import Client, LocalCluster  # the dask extra
 
     import workbench as wb
+
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # no start/stop chatter in the table
 
     model = wb.OneCompartment(dose=100.0, n_doses=3, interval=24.0, t_end=72.0, n_points=100)
     times: dict[int, list[float]] = {1: [], 2: []}
@@ -90,6 +94,11 @@ def main() -> None:
             f"- local ({os.cpu_count()} cores, numba threads), {label}: {seconds:.2f} s "
             f"({1e6 * seconds / N:.1f} us per subject); peak memory growth {growth:.0f} MiB"
         )
+    million = local_run(False, 1_000_000)
+    print(
+        f"- local, 1,000,000 subjects, statistics only: {million['seconds']:.1f} s; "
+        f"peak memory growth {million['growth_mib']:.0f} MiB (the trajectories alone would be 800 MB)"
+    )
     try:
         times = cluster_times()
     except ImportError:
