@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import threading
+import time
 
 import holoviews as hv
 import numpy as np
@@ -594,3 +595,44 @@ def test_the_sweep_view_keeps_inside_hard_bounds_and_reports_failed_points(monke
     monkeypatch.setattr(wb.analysis, "sweep", failing)
     view.compute()
     assert "**3 points failed**, e.g. the solver gave up" in view.summary.object
+
+
+# --- budgets and cancellation ---------------------------------------------------------------------
+
+
+def test_a_view_over_the_apps_time_budget_says_so_and_the_app_recovers(monkeypatch):
+    model = wb.TMDD()
+    live = app(model)
+    live.budget = 0.3
+    view = live.views[0]
+    view.element()  # a first drawing
+    slow = wb.TMDD(kon=1e4, koff=1.0, t_end=5000.0, n_points=11)
+    monkeypatch.setattr(view, "compute", lambda: slow.simulate(method="dopri5", max_steps=10**12, rtol=1e-12))
+    start = time.monotonic()
+    kept = view.element()
+    assert time.monotonic() - start < 5.3
+    assert kept is view._last  # the last good drawing stays
+    assert "0.3 s time budget ran out" in live.alert.object and live.alert.visible
+    monkeypatch.undo()
+    model.kon = 2.0
+    view.element()
+    assert not live.alert.visible
+
+
+def test_a_newer_change_cancels_the_running_ssa_refinement():
+    model = wb.BirthDeath(k=1000.0, gamma=1.0, t_end=1000.0)
+    view = next(v for v in app(model).views if isinstance(v, StochasticView))
+    view.small, view.large = 2, 3000  # the large ensemble: ~6e9 events, minutes
+    from workbench.views.base import deliver_pending
+
+    model.k = 900.0
+    deliver_pending()  # starts the background refinement (a script has no event loop)
+    running = view._pending
+    time.sleep(0.3)
+    assert not running.done()
+    model.k = 800.0  # supersedes it
+    running.result(timeout=5.0)  # the stale refinement stopped within a few of its steps
+    deliver_pending()  # the refinement for k = 800 starts
+    assert view._pending is not running
+    view._refining.cancel()  # and is cancelled too, to end the test
+    view._pending.result(timeout=5.0)

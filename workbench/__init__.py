@@ -23,6 +23,7 @@ from .core import (
     Trajectory,
     parse_equation,
 )
+from .core.control import Stop, limits
 from .errors import ModelError, ReactionParseError, SolverError, WorkbenchError
 from .models import (
     MODELS,
@@ -103,6 +104,7 @@ __all__ = [
     "Regimen",
     "SolverError",
     "Species",
+    "Stop",
     "TelegraphExpression",
     "Trajectory",
     "TwoCompartment",
@@ -113,6 +115,7 @@ __all__ = [
     "continuation",
     "dose_scan",
     "fim",
+    "limits",
     "lna",
     "lna_trajectory",
     "load_scenario",

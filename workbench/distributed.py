@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from .core import control
 from .errors import ModelError
 
 __all__ = ["KERNEL_LOCK", "chunk_ranges", "map_chunks"]
@@ -102,6 +103,7 @@ def map_chunks(
     try:
         if client is None:
             for chunk in chunks:
+                control.check(description or "The run")  # a budget or a cancel also holds between chunks
                 yield function(shared, chunk)
                 if bar is not None:
                     bar.update(1)

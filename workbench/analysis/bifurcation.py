@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core import ReactionNetwork
+from ..core import ReactionNetwork, control
 from ..core import continuation as cont
 from ..core.kinetics import network_dfdp
 from ..errors import ModelError, SolverError
@@ -192,10 +192,13 @@ def continuation(
         tangents = np.zeros((max_points, dim))
         fold_buf = np.zeros((20, dim))
         info = np.zeros(cont.N_INFO)
+        stop = control.current_flag()
         status = cont.continue_branch(
             net.arrays, p.copy(), k_par, lam_scale, y_ref, q_basis, x0, direction * t0, lo / lam_scale, hi / lam_scale,
-            ds0, 1e-10, 0.2, tol, 12, stop_negative, points, tangents, fold_buf, info,
+            ds0, 1e-10, 0.2, tol, 12, stop_negative, stop, points, tangents, fold_buf, info,
         )  # fmt: skip
+        if status == cont.STOPPED:
+            raise control.stopped_error(stop, "Continuation")
         count = int(info[cont.INFO_POINTS])
         branches.append(points[:count])
         folds.extend(fold_buf[: int(info[cont.INFO_FOLDS])])

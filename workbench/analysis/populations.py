@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import batch, ode
+from ..core import batch, control, ode
 from ..core.dosing import events_to_arrays
 from ..core.network import ReactionNetwork
 from ..distributed import KERNEL_LOCK, chunk_ranges, map_chunks
@@ -285,11 +285,14 @@ def _simulate_chunk(plan: _Plan, chunk: tuple[int, int]) -> dict:
             ev_rows *= np.where(plan.dose_scaling[j][None, :] > 0, factor[:, None], 1.0)
     out = np.empty((count, plan.times.size, 1))
     status = np.zeros(count, dtype=np.int64)
+    stop = control.current_flag()
     with KERNEL_LOCK:
         batch.integrate_batch(
-            plan.arrays, p_rows, plan.y0, 0.0, plan.times, ev_t, ev_sp,
-            ev_kind, ev_rows, plan.method, plan.rtol, plan.atol, plan.max_steps, np.array([plan.observed]), out, status,
+            plan.arrays, p_rows, plan.y0, 0.0, plan.times, ev_t, ev_sp, ev_kind, ev_rows, plan.method,
+            plan.rtol, plan.atol, plan.max_steps, stop, np.array([plan.observed]), out, status,
         )  # fmt: skip
+    if np.any(status == ode.STOPPED):
+        raise control.stopped_error(stop, "The population")
     failed = np.flatnonzero(status != ode.OK)
     if failed.size:
         i = int(failed[0])

@@ -28,7 +28,23 @@ _ADJ_R2_TOLERANCE = 1e-4
 
 @njit(cache=True, error_model="numpy", nogil=True, parallel=True)
 def integrate_batch(
-    net, p_rows, y0, t0, t_out, ev_t, ev_sp, ev_kind, ev_val_rows, method, rtol, atol, max_steps, observed, out, status
+    net,
+    p_rows,
+    y0,
+    t0,
+    t_out,
+    ev_t,
+    ev_sp,
+    ev_kind,
+    ev_val_rows,
+    method,
+    rtol,
+    atol,
+    max_steps,
+    stop,
+    observed,
+    out,
+    status,
 ):
     """Integrate one network for every row of ``p_rows``; keep the ``observed`` species.
 
@@ -43,7 +59,7 @@ def integrate_batch(
         The shared dosing schedule.
     ev_val_rows : float64[n_subjects, n_events]
         Each subject's event values (amounts or rates).
-    method, rtol, atol, max_steps : as in :func:`~workbench.core.ode.integrate_network`
+    method, rtol, atol, max_steps, stop : as in :func:`~workbench.core.ode.integrate_network`
     observed : int64[n_observed]
         Species indices to keep.
     out : float64[n_subjects, n_out, n_observed]
@@ -57,7 +73,7 @@ def integrate_batch(
         info = np.zeros(N_INFO)
         status[i] = integrate_network(
             net, p_rows[i], y0.copy(), t0, t_out, ev_t, ev_sp, ev_kind, ev_val_rows[i], method, rtol, atol,
-            max_steps, full, info,
+            max_steps, stop, full, info,
         )  # fmt: skip
         for j in range(t_out.shape[0]):
             for k in range(observed.shape[0]):

@@ -22,6 +22,7 @@ from .linalg import lu_factor, lu_solve
 OK = 0  # reached a bound of the parameter interval, or max_points
 STEP_TOO_SMALL = 1  # the corrector kept failing: a singular point it cannot pass
 LEFT_DOMAIN = 2  # a concentration became negative
+STOPPED = 3  # the stop flag was set: cancelled, or over its time budget (see core.control)
 
 # info slots
 INFO_POINTS = 0
@@ -160,6 +161,7 @@ def continue_branch(
     tol,
     max_newton,
     stop_negative,
+    stop,
     points,
     tangents,
     folds,
@@ -167,7 +169,8 @@ def continue_branch(
 ):
     """Follow a branch from ``x0`` along the unit tangent ``t0``.
 
-    Stops when the scaled parameter ``x[N]`` leaves ``[lam_min, lam_max]`` or ``points`` is full.
+    Stops when the scaled parameter ``x[N]`` leaves ``[lam_min, lam_max]`` or ``points`` is full,
+    or with :data:`STOPPED` when the flag ``stop`` (int64[1], read every step) is set.
 
     ``points`` and ``tangents`` (max_points x (N + 1)) receive the branch; ``folds``
     (max_folds x (N + 1)) the located folds. ``info`` gets the counts. Returns a status code.
@@ -192,6 +195,9 @@ def continue_branch(
     lam = dim - 1
     status = OK
     while count < max_points:
+        if stop[0] != 0:
+            status = STOPPED
+            break
         its = correct(net, p, k_par, lam_scale, y_ref, q_basis, x, t, ds, tol, max_newton, x_new, t_new)
         info[INFO_NEWTON] += max(its, 0)
         # Accept a step only if the branch turned little and the corrector stayed near the

@@ -10,6 +10,7 @@ import numba
 import numpy as np
 
 from ..errors import ModelError, SolverError
+from . import control
 from . import kinetics as kin
 from . import stochastic as sto
 from .random import spawn_states
@@ -158,16 +159,17 @@ def run_ssa(
     events = np.zeros(n_runs, dtype=np.int64)
     t_reached = np.zeros(n_runs)
     culprit = np.full(n_runs, -1, dtype=np.int64)
+    stop = control.current_flag()
 
     def call():
         sto.ssa_ensemble(
             arrays, sarrays.aff_ptr, sarrays.aff_idx, sarrays.stoi_int, sarrays.hor, p, c, float(volume), omega_sp,
-            x0, float(t0), times, states, sto.METHODS[method], float(epsilon), int(max_events),
+            x0, float(t0), times, states, sto.METHODS[method], float(epsilon), int(max_events), stop,
             out, status, events, t_reached, culprit,
         )  # fmt: skip
 
     _with_threads(threads, call)
-    _raise_for_status(status, t_reached, culprit, max_events)
+    _raise_for_status(status, t_reached, culprit, max_events, stop)
     return Ensemble(times, species, out, volume=volume, omega=omega_sp, method=method, events=events, seed=seed)
 
 
@@ -196,21 +198,24 @@ def run_cle(
     out = np.zeros((n_runs, times.size, len(species)))
     status = np.zeros(n_runs, dtype=np.int64)
     culprit = np.full(n_runs, -1, dtype=np.int64)
+    stop = control.current_flag()
 
     def call():
         sto.cle_ensemble(
-            arrays, p, float(volume), omega_sp, x0, float(t0), times, float(dt), states, out, status, culprit
+            arrays, p, float(volume), omega_sp, x0, float(t0), times, float(dt), stop, states, out, status, culprit
         )
 
     _with_threads(threads, call)
-    _raise_for_status(status, np.full(n_runs, math.nan), culprit, 0)
+    _raise_for_status(status, np.full(n_runs, math.nan), culprit, 0, stop)
     return Ensemble(times, species, out, volume=volume, omega=omega_sp, method="cle", events=None, seed=seed)
 
 
-def _raise_for_status(status, t_reached, culprit, max_events) -> None:
+def _raise_for_status(status, t_reached, culprit, max_events, stop) -> None:
     bad = np.flatnonzero(status != sto.OK)
     if not bad.size:
         return
+    if np.any(status == sto.STOPPED):
+        raise control.stopped_error(stop, "Stochastic simulation")
     run = int(bad[0])
     code = int(status[run])
     at = f"at t = {t_reached[run]:.6g}" if math.isfinite(t_reached[run]) else ""

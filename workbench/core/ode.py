@@ -13,7 +13,9 @@ Contract for callers (the Python wrapper in :mod:`workbench.core.simulate` honou
    compiled version serves every network);
 2. ``t_out`` is sorted, finite and starts at or after ``t0``; events are sorted by time;
 3. ``out`` and ``info`` are preallocated; the kernel never raises, it returns a status code
-   (:data:`OK` or a failure code) and records the time reached in ``info``.
+   (:data:`OK` or a failure code) and records the time reached in ``info``;
+4. ``stop`` is an int64[1] flag read before every step: non-zero stops the run with
+   :data:`STOPPED` (another thread sets it to cancel, or a time budget runs out).
 
 At an event time the state is right-continuous: an output requested exactly at a dose time
 shows the state after the dose.
@@ -39,6 +41,7 @@ STEP_TOO_SMALL = 1
 MAX_STEPS = 2
 NONFINITE = 3
 SINGULAR = 4
+STOPPED = 5  # the stop flag was set: cancelled, or over its time budget (see core.control)
 _BECAME_STIFF = -1  # internal: the explicit loop handed over to the stiff one
 
 # Methods.
@@ -146,7 +149,7 @@ def _judge(err, biggest, h, exponent):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def _dopri5_loop(net, p, u, t, t_stop, y, t_out, k_out, out, detect_stiffness, rtol, atol, max_steps, info):
+def _dopri5_loop(net, p, u, t, t_stop, y, t_out, k_out, out, detect_stiffness, rtol, atol, max_steps, stop, info):
     """Dormand-Prince 5(4) from ``t`` to ``t_stop`` with Shampine's 4th-order dense output.
 
     Writes the outputs strictly before ``t_stop`` and leaves ``y`` at the time reached.
@@ -179,6 +182,8 @@ def _dopri5_loop(net, p, u, t, t_stop, y, t_out, k_out, out, detect_stiffness, r
         info[INFO_T] = t
         if info[INFO_ACCEPTED] + info[INFO_REJECTED] >= max_steps:
             return MAX_STEPS, k_out, t
+        if stop[0] != 0:
+            return STOPPED, k_out, t
         if _too_small(h, t, t_stop):
             return (NONFINITE if nonfinite_last else STEP_TOO_SMALL), k_out, t
         landing = t + 1.0001 * h >= t_stop
@@ -283,7 +288,7 @@ def _dopri5_loop(net, p, u, t, t_stop, y, t_out, k_out, out, detect_stiffness, r
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def _rodas4_loop(net, p, u, t, t_stop, y, t_out, k_out, out, rtol, atol, max_steps, info):
+def _rodas4_loop(net, p, u, t, t_stop, y, t_out, k_out, out, rtol, atol, max_steps, stop, info):
     """Rodas4 from ``t`` to ``t_stop`` with its 3rd-order dense output.
 
     Rodas4 (Hairer & Wanner) is a stiffly accurate, L-stable Rosenbrock method of order 4 with
@@ -316,6 +321,8 @@ def _rodas4_loop(net, p, u, t, t_stop, y, t_out, k_out, out, rtol, atol, max_ste
         info[INFO_T] = t
         if info[INFO_ACCEPTED] + info[INFO_REJECTED] >= max_steps:
             return MAX_STEPS, k_out, t
+        if stop[0] != 0:
+            return STOPPED, k_out, t
         if _too_small(h, t, t_stop):
             return (NONFINITE if nonfinite_last else STEP_TOO_SMALL), k_out, t
         landing = t + 1.0001 * h >= t_stop
@@ -429,7 +436,9 @@ def _looks_stiff(net, p, y, span):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def integrate_network(net, p, y0, t0, t_out, ev_t, ev_sp, ev_kind, ev_val, method, rtol, atol, max_steps, out, info):
+def integrate_network(
+    net, p, y0, t0, t_out, ev_t, ev_sp, ev_kind, ev_val, method, rtol, atol, max_steps, stop, out, info
+):
     """Integrate a network ODE with dosing events and write the state at ``t_out``.
 
     Parameters
@@ -451,6 +460,8 @@ def integrate_network(net, p, y0, t0, t_out, ev_t, ev_sp, ev_kind, ev_val, metho
     rtol, atol : float
     max_steps : int
         Limit on attempted steps (accepted plus rejected) over the whole run.
+    stop : int64[1]
+        Stop flag, read before every step (non-zero: return :data:`STOPPED`).
     out : float64[n_out, n_species]
         Output, written in place.
     info : float64[N_INFO]
@@ -500,13 +511,15 @@ def integrate_network(net, p, y0, t0, t_out, ev_t, ev_sp, ev_kind, ev_val, metho
             info[INFO_STIFF_T] = t
         if not stiff:
             status, k_out, t = _dopri5_loop(
-                net, p, u, t, t_stop, y, t_out, k_out, out, method == AUTO, rtol, atol, max_steps, info
+                net, p, u, t, t_stop, y, t_out, k_out, out, method == AUTO, rtol, atol, max_steps, stop, info
             )
             if status == _BECAME_STIFF:
                 stiff = True
                 info[INFO_STIFF_T] = t
         if stiff and t < t_stop:
-            status, k_out, t = _rodas4_loop(net, p, u, t, t_stop, y, t_out, k_out, out, rtol, atol, max_steps, info)
+            status, k_out, t = _rodas4_loop(
+                net, p, u, t, t_stop, y, t_out, k_out, out, rtol, atol, max_steps, stop, info
+            )
         if status != OK:
             break
         t = t_stop
@@ -552,7 +565,7 @@ def _sens_combine(jac, dfdp, s, g_ptr, g_col, g_val, du, inv_vol, out_s):
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _rodas4_sens_loop(
-    net, p, u, t, t_stop, y, s, g, du, t_out, k_out, out, out_s, rtol, atol, max_steps, sens_error, info
+    net, p, u, t, t_stop, y, s, g, du, t_out, k_out, out, out_s, rtol, atol, max_steps, stop, sens_error, info
 ):
     """Rodas4 with forward sensitivities from ``t`` to ``t_stop`` (see the section comment)."""
     n = y.shape[0]
@@ -641,6 +654,8 @@ def _rodas4_sens_loop(
         info[INFO_T] = t
         if info[INFO_ACCEPTED] + info[INFO_REJECTED] >= max_steps:
             return MAX_STEPS, k_out, t
+        if stop[0] != 0:
+            return STOPPED, k_out, t
         if _too_small(h, t, t_stop):
             return (NONFINITE if nonfinite_last else STEP_TOO_SMALL), k_out, t
         landing = t + 1.0001 * h >= t_stop
@@ -844,6 +859,7 @@ def integrate_sensitivities(
     rtol,
     atol,
     max_steps,
+    stop,
     sens_error,
     out,
     out_s,
@@ -912,7 +928,7 @@ def integrate_sensitivities(
         if e < n_ev and ev_t[e] < t_stop:
             t_stop = ev_t[e]
         status, k_out, t = _rodas4_sens_loop(
-            net, p, u, t, t_stop, y, s, g, du, t_out, k_out, out, out_s, rtol, atol, max_steps, sens_error, info
+            net, p, u, t, t_stop, y, s, g, du, t_out, k_out, out, out_s, rtol, atol, max_steps, stop, sens_error, info
         )
         if status != OK:
             break

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ModelError, SolverError
-from . import ode
+from . import control, ode
 from .kinetics import NetworkArrays
 from .simulate import _explain
 
@@ -43,11 +43,14 @@ def integrate_with_sensitivities(
     out_s = np.zeros((times.size, n, ns))
     info = np.zeros(ode.N_INFO)
     ev_t, ev_sp, ev_kind, ev_val = events
+    stop = control.current_flag()
     status = ode.integrate_sensitivities(
         arrays, p, y0, np.ascontiguousarray(s0), np.ascontiguousarray(g), float(t0), times,
         ev_t, ev_sp, ev_kind, ev_val, np.ascontiguousarray(ev_dval), float(rtol), float(atol), int(max_steps),
-        bool(sens_error), out, out_s, info,
+        stop, bool(sens_error), out, out_s, info,
     )  # fmt: skip
+    if status == ode.STOPPED:
+        raise control.stopped_error(stop, "Sensitivity integration", float(info[ode.INFO_T]))
     if status != ode.OK:
         t_reached = float(info[ode.INFO_T])
         raise SolverError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ModelError, SolverError
-from . import ode
+from . import control, ode
 from .kinetics import NetworkArrays
 
 __all__ = ["METHODS", "integrate"]
@@ -94,6 +94,7 @@ def integrate(
     out = np.zeros((times.size, y0.size))
     info = np.zeros(ode.N_INFO)
     ev_t, ev_sp, ev_kind, ev_val = events
+    stop = control.current_flag()
     status = ode.integrate_network(
         arrays,
         p,
@@ -108,6 +109,7 @@ def integrate(
         rtol,
         atol,
         int(max_steps),
+        stop,
         out,
         info,
     )
@@ -121,6 +123,8 @@ def integrate(
     }
     if method == "rodas4":
         stats["stiff_from"] = float(t0)
+    if status == ode.STOPPED:
+        raise control.stopped_error(stop, "Simulation", float(info[ode.INFO_T]))
     if status != ode.OK:
         t_reached = float(info[ode.INFO_T])
         reason = {

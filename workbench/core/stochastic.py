@@ -39,6 +39,7 @@ OK = 0
 MAX_EVENTS = 1
 NEGATIVE_COUNT = 2  # a reaction fired without the molecules it consumes
 BAD_PROPENSITY = 3  # a propensity became negative, NaN or infinite
+STOPPED = 4  # the stop flag was set: cancelled, or over its time budget (see core.control)
 
 # Methods.
 DIRECT = 0
@@ -79,6 +80,7 @@ def ssa_ensemble(
     method,
     epsilon,
     max_events,
+    stop,
     out,
     status,
     events,
@@ -118,6 +120,8 @@ def ssa_ensemble(
         Tau-leaping error control parameter (relative change of propensities per leap).
     max_events : int
         Limit on events (direct) or leaps (tau-leaping) per run.
+    stop : int64[1]
+        Stop flag, read every 256 events (non-zero: the run returns :data:`STOPPED`).
     out : int64[n_runs, n_times, n_species]
         Copy numbers at the output times (written).
     status, events, culprit : int64[n_runs]; t_reached : float64[n_runs]
@@ -141,6 +145,7 @@ def ssa_ensemble(
             method,
             epsilon,
             max_events,
+            stop,
             out[r],
         )
         status[r] = st
@@ -151,7 +156,24 @@ def ssa_ensemble(
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _run(
-    net, aff_ptr, aff_idx, stoi_int, hor, p, c, omega, omega_sp, x0, t0, t_out, state, method, epsilon, max_events, out
+    net,
+    aff_ptr,
+    aff_idx,
+    stoi_int,
+    hor,
+    p,
+    c,
+    omega,
+    omega_sp,
+    x0,
+    t0,
+    t_out,
+    state,
+    method,
+    epsilon,
+    max_events,
+    stop,
+    out,
 ):
     """One run (direct method or tau-leaping). Returns ``(status, events, t_reached, culprit)``."""
     # Local names for the arrays read on every event: indexing a tuple field inside the loop
@@ -213,6 +235,8 @@ def _run(
             since_refresh = 0
         if n_events >= max_events:
             return MAX_EVENTS, n_events, t, -1
+        if (n_events & 255) == 0 and stop[0] != 0:
+            return STOPPED, n_events, t, -1
         # --- tau-leap, when it pays --------------------------------------------------------
         if method == TAU_LEAP and ssa_steps_left == 0 and a0 > 0.0:
             # critical reactions: could exhaust a reactant within a few firings
@@ -342,21 +366,22 @@ def _run(
 
 
 @njit(cache=True, error_model="numpy", nogil=True, parallel=True)
-def cle_ensemble(net, p, omega, omega_sp, x0, t0, t_out, dt, states, out, status, culprit):
+def cle_ensemble(net, p, omega, omega_sp, x0, t0, t_out, dt, stop, states, out, status, culprit):
     """Chemical Langevin equation by Euler-Maruyama with step ``dt``, an ensemble in parallel.
 
     ``dx = sum_j S_j a_j(x) dt + sum_j S_j sqrt(a_j(x) dt) N_j(0, 1)``, with the propensities
     evaluated at ``max(x, 0)``; copy numbers are real. ``out`` is float64[n_runs, n_times,
-    n_species]; steps are shortened to land on output times.
+    n_species]; steps are shortened to land on output times. ``stop`` (int64[1]) is read every 1024
+    steps: non-zero returns :data:`STOPPED`.
     """
     for r in prange(states.shape[0]):
-        st, cul = _cle_run(net, p, omega, omega_sp, x0, t0, t_out, dt, states[r], out[r])
+        st, cul = _cle_run(net, p, omega, omega_sp, x0, t0, t_out, dt, stop, states[r], out[r])
         status[r] = st
         culprit[r] = cul
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def _cle_run(net, p, omega, omega_sp, x0, t0, t_out, dt, state, out):
+def _cle_run(net, p, omega, omega_sp, x0, t0, t_out, dt, stop, state, out):
     n_sp = x0.shape[0]
     n_r = net.kind.shape[0]
     x = np.empty(n_sp)
@@ -370,8 +395,12 @@ def _cle_run(net, p, omega, omega_sp, x0, t0, t_out, dt, state, out):
     s2 = state[2]
     s3 = state[3]
     t = t0
+    steps = 0
     for k in range(t_out.shape[0]):
         while t < t_out[k]:
+            steps += 1
+            if (steps & 1023) == 0 and stop[0] != 0:
+                return STOPPED, -1
             h = min(dt, t_out[k] - t)
             for i in range(n_sp):
                 y[i] = max(x[i], 0.0)

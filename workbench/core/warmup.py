@@ -80,7 +80,8 @@ def _batch(net: ReactionNetwork, doses):
     out = np.empty((2, times.size, 1))
     yield "integrate_batch", lambda: batch.integrate_batch(
         net.arrays, p_rows, net.initial_vector(), 0.0, times, ev_t, ev_sp, ev_kind,
-        np.repeat(ev_val[None, :], 2, axis=0), ode.METHODS["auto"], 1e-6, 1e-9, 1000, np.array([0]), out,
+        np.repeat(ev_val[None, :], 2, axis=0), ode.METHODS["auto"], 1e-6, 1e-9, 1000, np.zeros(1, dtype=np.int64),
+        np.array([0]), out,
         np.zeros(2, dtype=np.int64),
     )  # fmt: skip
     yield (
@@ -121,7 +122,8 @@ def _continuation(net: ReactionNetwork):
     )
     yield "continue_branch", lambda: continuation.continue_branch(
         net.arrays, p.copy(), 0, 1.0, y, q, x0, t0, 0.0, 10.0, 0.1, 1e-8, 0.5, 1e-10, 3, True,
-        np.zeros((3, y.size + 1)), np.zeros((3, y.size + 1)), np.zeros((2, y.size + 1)), np.zeros(continuation.N_INFO),
+        np.zeros(1, dtype=np.int64), np.zeros((3, y.size + 1)), np.zeros((3, y.size + 1)), np.zeros((2, y.size + 1)),
+        np.zeros(continuation.N_INFO),
     )  # fmt: skip
 
 

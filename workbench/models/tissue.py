@@ -28,6 +28,7 @@ from types import SimpleNamespace
 import numpy as np
 import param
 
+from ..core import control
 from ..core import tissue as kern
 from ..errors import ModelError
 from .base import Model, quantity
@@ -531,6 +532,8 @@ class _Runner:
         k = 0
         t = 0.0
         for step in range(n_steps + 1):
+            if step % 32 == 0:
+                control.check("The tissue simulation")  # a time budget or a cancel
             if step > 0:
                 before = self.ledger[kern.TAKEN_UP]
                 self.step()

@@ -14,6 +14,7 @@ import asyncio
 import io
 import logging
 import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,8 +23,10 @@ import holoviews as hv
 import numba
 import numpy as np
 import panel as pn
+import param
 
 from ..core import Trajectory
+from ..core.control import Stop, limits
 from ..errors import WorkbenchError
 from ..models import Model
 from ..models.scenario import model_from_scenario, scenario_json
@@ -129,6 +132,32 @@ def data_limits(drawing: hv.Element, logy: bool = False, padding: float = 0.05) 
         return x_limits, (float(y_lo / factor), float(y_hi * factor))
     y_pad = padding * (y_hi - y_lo) if y_hi > y_lo else 0.5 * max(abs(y_lo), 1.0)
     return x_limits, (float(y_lo - y_pad), float(y_hi + y_pad))
+
+
+class Superseding:
+    """The stop flag of a view's newest background run: starting a new one cancels the last.
+
+    A parameter change calls :meth:`cancel` at once (the stale run stops within a step of its
+    kernel instead of finishing unseen), then :meth:`renew` when the next run starts.
+    """
+
+    def __init__(self) -> None:
+        self._stop: Stop | None = None
+        self._lock = threading.Lock()
+
+    def renew(self) -> Stop:
+        """Cancel the current run, if any, and return the flag for the next one."""
+        with self._lock:
+            if self._stop is not None:
+                self._stop.cancel()
+            self._stop = Stop()
+            return self._stop
+
+    def cancel(self) -> None:
+        """Cancel the current run, if any."""
+        with self._lock:
+            if self._stop is not None:
+                self._stop.cancel()
 
 
 def main_thread_delivery() -> Callable[[Callable[[], None]], None]:
@@ -267,10 +296,16 @@ class View(pn.viewable.Viewer):
         ]
 
     def element(self) -> hv.Element:
-        """Compute and render now; on a compute-layer error, report it and keep the last drawing."""
+        """Compute and render now; on a compute-layer error, report it and keep the last drawing.
+
+        The computation runs under the app's time budget: past it, the solver stops and the
+        view shows why, instead of freezing the session.
+        """
         start = time.perf_counter()
         try:
-            drawing = self.render(self.compute())
+            with limits(seconds=self.app.budget):
+                data = self.compute()
+            drawing = self.render(data)
         except WorkbenchError as err:
             self.app.report(self, err)
             return self._last if self._last is not None else self.empty()
@@ -398,6 +433,13 @@ class View(pn.viewable.Viewer):
 
 class ModelApp(pn.viewable.Viewer):
     """The live app of one model."""
+
+    budget = param.Number(
+        default=10.0,
+        bounds=(0.1, None),
+        doc="Wall-time budget of one view's recomputation, in seconds: past it the solver stops and "
+        "the view says so (a served session must not freeze).",
+    )
 
     def __init__(self, model: Model, views: Sequence[type[View]], **params: Any):
         super().__init__(**params)

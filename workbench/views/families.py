@@ -17,9 +17,23 @@ import panel as pn
 
 from .. import analysis  # scipy-based analyses load on first use (see workbench.analysis)
 from ..core import Ensemble
+from ..core.control import limits
 from ..errors import WorkbenchError
-from .base import Markdown, View, deliver_pending, framewise, leave_a_core, main_thread_delivery, overlay_opts
+from .base import (
+    Markdown,
+    Superseding,
+    View,
+    deliver_pending,
+    framewise,
+    leave_a_core,
+    main_thread_delivery,
+    overlay_opts,
+)
 from .common import PD_ONLY
+
+#: Wall-time budget of a background refinement (a larger SSA ensemble, a full-resolution
+#: tissue run), in seconds; a newer parameter change cancels it sooner.
+REFINE_BUDGET = 60.0
 
 __all__ = [
     "BindingKineticsView",
@@ -283,6 +297,7 @@ class StochasticView(View):
         self._generation = 0
         self._pending = None
         self._lock = threading.Lock()
+        self._refining = Superseding()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-ssa")
         self.model.param.watch(self._changed, [n for n in self.model.param if n != "name"])
         self.species.param.watch(lambda _: self.pipe.send(self.pipe.data), "value")
@@ -299,8 +314,10 @@ class StochasticView(View):
         with self._lock:
             self._generation += 1
             generation = self._generation
+        self._refining.cancel()  # a larger ensemble for the old parameters stops now
         try:
-            ensemble = self.compute(self.small)
+            with limits(seconds=self.app.budget):
+                ensemble = self.compute(self.small)
         except WorkbenchError as err:
             self.app.report(self, err)
             return
@@ -313,7 +330,7 @@ class StochasticView(View):
 
     def _start_refining(self, generation: int, deliver_to) -> None:
         if generation == self._generation:
-            self._pending = self._executor.submit(self._refine, generation, deliver_to)
+            self._pending = self._executor.submit(self._refine, generation, deliver_to, self._refining.renew())
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the background refinement (if any) has finished and been delivered."""
@@ -322,12 +339,13 @@ class StochasticView(View):
             self._pending.result(timeout)
         deliver_pending()
 
-    def _refine(self, generation: int, deliver_to) -> None:
+    def _refine(self, generation: int, deliver_to, stop) -> None:
         leave_a_core()
         try:
-            ensemble = self.compute(self.large)
+            with limits(seconds=REFINE_BUDGET, stop=stop):
+                ensemble = self.compute(self.large)
         except WorkbenchError:
-            return
+            return  # superseded, over its budget, or failed: the small ensemble stays
         with self._lock:
             if generation != self._generation:
                 return  # a newer change superseded this one
@@ -452,6 +470,7 @@ class TissueRuns:
         self.full = False
         self.views: list[_TissueBase] = []
         self._pending = None
+        self._refining = Superseding()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-tissue")
 
     @classmethod
@@ -468,6 +487,7 @@ class TissueRuns:
         if key != self.key:
             model = self.app.model
             self.key, self.full = key, False
+            self._refining.cancel()  # the full run for the old parameters stops now
             previewable = model.scheme == "adi" and model.dt * self.PREVIEW <= model.t_end / 20
             if previewable:
                 self.result = model.copy(dt=model.dt * self.PREVIEW).simulate()
@@ -480,14 +500,15 @@ class TissueRuns:
 
     def _start_refining(self, key: tuple, model, deliver_to) -> None:
         if key == self.key:
-            self._pending = self._executor.submit(self._refine, key, model, deliver_to)
+            self._pending = self._executor.submit(self._refine, key, model, deliver_to, self._refining.renew())
 
-    def _refine(self, key: tuple, model, deliver_to) -> None:
+    def _refine(self, key: tuple, model, deliver_to, stop) -> None:
         leave_a_core()
         try:
-            result = model.simulate()
+            with limits(seconds=REFINE_BUDGET, stop=stop):
+                result = model.simulate()
         except WorkbenchError:
-            return  # the preview already reported it
+            return  # superseded, over its budget, or failed (the preview reported a failure)
 
         def deliver() -> None:
             if key == self.key:
