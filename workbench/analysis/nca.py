@@ -108,8 +108,8 @@ def _terminal_phase(t: np.ndarray, c: np.ndarray, i_max: int, n_points: int | No
     chosen = int(sizes[np.flatnonzero(candidates >= best - _ADJ_R2_TOLERANCE)[-1]])
     lam = -float(slope[chosen - 1])
     adj_r2 = float(adj[chosen - 1])
-    if not lam > 0:
-        return math.nan, adj_r2, chosen
+    if not lam > 0:  # the best window does not decline: there is no terminal phase to report
+        return math.nan, math.nan, 0
     return lam, adj_r2, chosen
 
 

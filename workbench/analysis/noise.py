@@ -14,6 +14,7 @@ protein Fano factor ``1 + kp / (gm + gp)``.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -93,6 +94,29 @@ class LNAResult:
         return float(self.mean[i]), float(self.covariance[i, i])
 
 
+def _lyapunov(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The stationary covariance ``X`` of ``A X + X A^T + B = 0``, or a clear error.
+
+    scipy warns (and perturbs ``A``) when two eigenvalues nearly cancel, i.e. when the steady
+    state is nearly marginal: the covariance is then dominated by round-off. That is an error
+    here, not a number.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            x = solve_continuous_lyapunov(a, -b)
+        except (RuntimeWarning, np.linalg.LinAlgError, ValueError):
+            rates = np.abs(np.linalg.eigvals(a).real) if a.size else np.zeros(0)
+            slow = f" (slowest relaxation rate {rates.min():.3g}, fastest {rates.max():.3g})" if rates.size else ""
+            raise ModelError(
+                "the LNA covariance cannot be computed accurately here: the steady state is nearly "
+                f"marginal{slow}, so fluctuations relax on a time scale round-off dominates"
+            ) from None
+    if not np.all(np.isfinite(x)):
+        raise ModelError("the LNA covariance is not finite here: the steady state is (nearly) marginal")
+    return x
+
+
 def lna(
     model: Model | ReactionNetwork,
     *,
@@ -127,7 +151,7 @@ def lna(
     basis = tangent_basis(steady.conservation, y.size)
     a_red = basis.T @ steady.jacobian @ basis
     b_red = basis.T @ _diffusion(net, p, y, volume) @ basis
-    sigma = basis @ solve_continuous_lyapunov(a_red, -b_red) @ basis.T
+    sigma = basis @ _lyapunov(a_red, b_red) @ basis.T
     sizes = volume * np.array([1.0 if i < 0 else p[i] for i in net.arrays.sp_vol])
     covariance = sigma * np.outer(sizes, sizes)
     return LNAResult(net.species, y * sizes, 0.5 * (covariance + covariance.T), steady, float(volume))

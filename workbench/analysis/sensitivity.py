@@ -100,8 +100,9 @@ def _model_map(model: Model, names: Sequence[str]):
         value = float(getattr(model, name))
         h = 1e-6 * max(abs(value), 1e-6)
         lower, upper = declared[name].bounds or (None, None)
-        plus = value + h if upper is None or value + h <= upper else value
-        minus = value - h if lower is None or value - h >= lower else value
+        closed_lower, closed_upper = declared[name].inclusive_bounds
+        plus = value + h if upper is None or value + h < upper or (closed_upper and value + h == upper) else value
+        minus = value - h if lower is None or value - h > lower or (closed_lower and value - h == lower) else value
         if plus == minus:
             raise ModelError(f"cannot differentiate with respect to {name!r} at {value:g} (no room within its bounds)")
         net_p, p_p, y_p, ev_p = _network_values(model, {name: plus})

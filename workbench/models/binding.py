@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 import param
+from scipy.special import expit
 
 from ..core import Reaction, ReactionNetwork, Species, Trajectory
 from .base import Model, quantity
@@ -114,9 +115,15 @@ class ReceptorBinding(Model):
         return bound / self.R_total
 
     def transduce(self, occupancy: float | np.ndarray) -> np.ndarray:
-        """Operational-model response to a fractional occupancy."""
-        s = (self.tau * np.maximum(np.asarray(occupancy, dtype=float), 0.0)) ** self.n_transducer
-        return self.Em * s / (1.0 + s)
+        """Operational-model response to a fractional occupancy.
+
+        ``Em s / (1 + s)`` with ``s = (tau occupancy)^n``, evaluated as a logistic function of
+        ``n log(tau occupancy)`` so that a steep transducer (large ``n``) or a large ``tau``
+        cannot overflow: the response saturates at ``Em`` instead (:func:`scipy.special.expit`).
+        """
+        x = self.tau * np.maximum(np.asarray(occupancy, dtype=float), 0.0)
+        with np.errstate(divide="ignore"):  # x = 0: log is -inf, and the response is 0
+            return self.Em * expit(self.n_transducer * np.log(x))
 
     def response(self, ligand: float | np.ndarray) -> np.ndarray:
         """Equilibrium response at ligand concentration(s)."""

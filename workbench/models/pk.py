@@ -7,8 +7,11 @@ compartments, so their values are amounts.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import param
+from scipy.special import expit
 
 from ..core import Dose, Flow, Reaction, ReactionNetwork, Regimen, Species, Trajectory
 from .base import Model, quantity
@@ -112,10 +115,14 @@ class PKModel(Model):
         ]
 
     def effect(self, concentration: np.ndarray) -> np.ndarray:
-        """Sigmoid Emax effect at the given (plasma or effect-site) concentration."""
+        """Sigmoid Emax effect at the given (plasma or effect-site) concentration.
+
+        ``E0 + Emax C^h / (EC50^h + C^h)``, evaluated as ``expit(h log(C / EC50))`` so that a
+        steep Hill coefficient cannot overflow or underflow both powers into 0/0.
+        """
         c = np.maximum(np.asarray(concentration, dtype=float), 0.0)
-        ch = c**self.hill
-        return self.E0 + self.Emax * ch / (self.EC50**self.hill + ch)
+        with np.errstate(divide="ignore"):  # C = 0: log is -inf, and the effect is E0
+            return self.E0 + self.Emax * expit(self.hill * (np.log(c) - math.log(self.EC50)))
 
     def plot_columns(self, traj: Trajectory) -> list[str]:
         concentrations = [self.central] + [n for n in ("C_periph",) if n in traj]
