@@ -23,6 +23,7 @@ demo: $(VENV)/.installed-notebook
 test: $(VENV)/.installed-test browser
 	$(BIN)/workbench warmup
 	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/ruff format --check workbench tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 	$(MAKE) docs

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..core import batch, control, ode
 from ..core.dosing import events_to_arrays
+from ..core.files import frame_csv
 from ..core.network import ReactionNetwork
 from ..distributed import KERNEL_LOCK, chunk_ranges, map_chunks
 from ..errors import ModelError, SolverError
@@ -174,6 +175,46 @@ class PopulationResult:
     def summary(self, q: Sequence[float] = (5.0, 50.0, 95.0)):
         """Percentiles of every NCA metric over subjects (a DataFrame, metrics as rows)."""
         return self.nca.quantile(np.asarray(q) / 100.0).T.rename(columns=lambda x: f"p{100 * x:g}")
+
+    def subjects(self):
+        """One row per subject: its varied parameters and covariates, then its NCA."""
+        return self.parameters.join(self.nca)
+
+    def to_dataframe(self, table: str = "trajectories"):
+        """A tidy table of the population.
+
+        Parameters
+        ----------
+        table : {"trajectories", "subjects", "percentiles"}
+            ``"trajectories"``: long format, columns ``subject``, ``time`` and the observable
+            (needs ``keep_trajectories``); ``"subjects"``: :meth:`subjects`;
+            ``"percentiles"``: :meth:`percentiles` (5/50/95) with ``time`` as a column.
+        """
+        import pandas as pd  # noqa: PLC0415
+
+        if table == "subjects":
+            return self.subjects().rename_axis("subject").reset_index()
+        if table == "percentiles":
+            return self.percentiles().reset_index()
+        if table != "trajectories":
+            raise ModelError(f"table must be 'trajectories', 'subjects' or 'percentiles', got {table!r}")
+        if self.trajectories is None:
+            raise ModelError(
+                "this population kept statistics only; export table='percentiles' or 'subjects', "
+                "or simulate with keep_trajectories=True"
+            )
+        n, n_t = self.trajectories.shape
+        return pd.DataFrame(
+            {
+                "subject": np.repeat(np.asarray(self.nca.index), n_t),
+                "time": np.tile(self.times, n),
+                self.observable: self.trajectories.reshape(-1),
+            }
+        )
+
+    def to_csv(self, path=None, table: str = "trajectories"):
+        """CSV of :meth:`to_dataframe` (no index column), written atomically to ``path`` or returned."""
+        return frame_csv(self.to_dataframe(table), path, index=False)
 
     def __repr__(self) -> str:
         kept = "trajectories kept" if self.trajectories is not None else "statistics only"

@@ -13,6 +13,7 @@ from ..errors import ModelError, SolverError
 from . import control
 from . import kinetics as kin
 from . import stochastic as sto
+from .files import frame_csv
 from .random import spawn_states
 
 __all__ = ["Ensemble", "StochasticArrays", "run_cle", "run_ssa", "stochastic_arrays"]
@@ -368,6 +369,13 @@ class Ensemble:
         for i, name in enumerate(self.species):
             data[name] = self.counts[:, :, i].reshape(-1)
         return pd.DataFrame(data)
+
+    def to_csv(self, path=None):
+        """CSV of :meth:`to_dataframe` (columns ``run``, ``t``, each species; no index).
+
+        Written atomically to ``path`` (returns the path), or returned as text without one.
+        """
+        return frame_csv(self.to_dataframe(), path, index=False)
 
     def __repr__(self) -> str:
         lines = [

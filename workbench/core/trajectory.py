@@ -7,6 +7,8 @@ from html import escape
 
 import numpy as np
 
+from .files import frame_csv
+
 __all__ = ["Trajectory"]
 
 
@@ -82,6 +84,15 @@ class Trajectory:
         frame = pd.DataFrame(data, index=pd.Index(self.t, name="t"))
         frame.attrs["units"] = dict(self.units)
         return frame
+
+    def to_csv(self, path=None):
+        """CSV of :meth:`to_dataframe`: column ``t`` then each species and observable.
+
+        Written atomically to ``path`` (returns the path), or returned as text without one;
+        ``pandas.read_csv(path, index_col="t")`` reads it back
+        exactly.
+        """
+        return frame_csv(self.to_dataframe(), path)
 
     def _label(self, name: str) -> str:
         unit = self.units.get(name)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..core.files import write_atomically
 from ..errors import ModelError
 from .base import MODELS, Model
 
@@ -63,19 +63,19 @@ def model_from_scenario(data: dict[str, Any] | str | bytes) -> Model:
             raise ModelError(f"scenario is {len(data)} bytes; the limit is {MAX_BYTES}")
         try:
             data = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        except (ValueError, RecursionError) as err:  # bad JSON or UTF-8, a 5000-digit int, deep nesting
             raise ModelError(f"scenario is not valid JSON: {err}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelError(f"not a workbench scenario (expected format {FORMAT!r})")
     version = data.get("version")
-    if not isinstance(version, int) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ModelError(f"scenario has an invalid version {version!r}")
     if version > VERSION:
         raise ModelError(
             f"scenario version {version} is newer than this workbench reads ({VERSION}); upgrade workbench"
         )
     name = data.get("model")
-    if name not in MODELS:
+    if not isinstance(name, str) or name not in MODELS:
         raise ModelError(f"unknown model {name!r}; known models are {sorted(MODELS)}")
     parameters = data.get("parameters")
     if not isinstance(parameters, dict):
@@ -99,19 +99,7 @@ def model_from_scenario(data: dict[str, Any] | str | bytes) -> Model:
 
 def save_scenario(model: Model, path: str | os.PathLike) -> Path:
     """Write the scenario to ``path`` atomically (temporary file, fsync, rename)."""
-    path = Path(path)
-    text = scenario_json(model)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, scenario_json(model))
 
 
 def load_scenario(path: str | os.PathLike) -> Model:
