@@ -7,6 +7,7 @@ what they show is read back from the Bokeh models (data sources, spans, titles).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -636,3 +637,46 @@ def test_a_newer_change_cancels_the_running_ssa_refinement():
     assert view._pending is not running
     view._refining.cancel()  # and is cancelled too, to end the test
     view._pending.result(timeout=5.0)
+
+
+def test_values_a_browser_should_never_send_are_refused_with_a_message():
+    model = wb.OneCompartment()
+    the_app = app(model)
+    before = model.values()
+    widgets = the_app.parameter_controls.widgets
+    hostile = [
+        ("CL", 1e6, "CL"),  # 10**1e6 overflows
+        ("CL", float("nan"), "finite"),
+        ("F", 7.0, "F"),  # past the hard bound 1
+        ("n_doses", -3, "n_doses"),
+        ("route", "<img src=x onerror=alert(1)>", "route"),
+    ]
+    for name, value, expected in hostile:
+        if name == "route":
+            widgets[name].value = value
+        else:
+            release(widgets[name], value)
+        assert model.values() == before, name
+        assert the_app.alert.visible and expected in the_app.alert.object, the_app.alert.object
+        assert "<img" not in the_app.alert.object  # shown escaped, never as markup
+    assert widgets["F"].value == model.F  # the widget shows the value the model kept
+    release(widgets["F"], 0.5)
+    assert model.F == 0.5 and not the_app.alert.visible
+
+
+def test_a_closed_apps_views_are_not_kept_alive_by_plot_hooks():
+    # HoloViews keeps elements' options (plot hooks among them) in its global Store: a hook
+    # bound to the view kept every served session's app, model and plots alive after it closed
+    import weakref
+
+    def render_and_drop():
+        the_app = app(wb.TMDD())
+        view = the_app.views[0]
+        plot = hv.renderer("bokeh").get_plot(view.dynamic())
+        the_app.model.kon = 0.3
+        plot.cleanup()  # what Panel does when the session is destroyed
+        return weakref.ref(the_app)
+
+    ref = render_and_drop()
+    gc.collect()
+    assert ref() is None

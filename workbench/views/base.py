@@ -11,11 +11,13 @@ and the view keeps its last good drawing; the next change recovers.
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 import logging
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -247,6 +249,23 @@ def framewise(drawing: hv.Element) -> hv.Element:
     return with_options(drawing)
 
 
+def _weak_hook(method: Callable) -> Callable:
+    """A plot hook that calls ``method`` without keeping its object alive.
+
+    HoloViews keeps every element's options (hooks included) in the global ``Store`` until the
+    element is collected; a hook bound to the view would tie the view, its app and model, and
+    the element itself to that global: every closed session would stay in memory.
+    """
+    ref = weakref.WeakMethod(method)
+
+    def hook(plot, element) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(plot, element)
+
+    return hook
+
+
 class View(pn.viewable.Viewer):
     """One panel of an app: compute data from the model, render it, recompute on change."""
 
@@ -384,7 +403,7 @@ class View(pn.viewable.Viewer):
         limits = self.zoom if self.zoom is not None else data_limits(drawing, logy=self.log_y())
         if limits is None:
             return drawing
-        return with_options(drawing, xlim=limits[0], ylim=limits[1], hooks=[self._remember_ranges])
+        return with_options(drawing, xlim=limits[0], ylim=limits[1], hooks=[_weak_hook(self._remember_ranges)])
 
     def _remember_ranges(self, plot, element) -> None:
         """Plot hook: keep the Bokeh ranges and the values this redraw gave them."""
@@ -448,6 +467,7 @@ class ModelApp(pn.viewable.Viewer):
         self.parameter_controls = ParameterControls(model)
         self.alert = Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._errors: dict[int, str] = {}
+        self.parameter_controls.param.watch(self._input_rejected, "rejected")
         self._cache_key: tuple | None = None
         self._cache: Trajectory | None = None
         self.views = [cls(self) for cls in views]
@@ -489,6 +509,13 @@ class ModelApp(pn.viewable.Viewer):
         """A view recomputed fine: drop its message."""
         if self._errors.pop(id(view), None) is not None:
             self._refresh_alert()
+
+    def _input_rejected(self, event) -> None:
+        if event.new:
+            self._errors[id(self.parameter_controls)] = f"**Input:** {html.escape(event.new)}"
+        else:
+            self._errors.pop(id(self.parameter_controls), None)
+        self._refresh_alert()
 
     def _refresh_alert(self) -> None:
         self.alert.object = "\n\n".join(self._errors.values())
