@@ -7,6 +7,7 @@ import pytest
 
 import workbench as wb
 from workbench.analysis import compare_to_continuum, effective_diffusivity, strip_mechanics
+from workbench.errors import ModelError
 
 
 def empty_tissue(**kwargs):
@@ -155,3 +156,12 @@ def test_bad_tissue_input():
         wb.HybridTissue(scheme="explicit", dt=1.0).simulate()
     with pytest.raises(wb.ModelError, match="initial_field"):
         wb.HybridTissue(nx=10).simulate(initial_field=np.zeros((3, 3)))
+
+
+def test_runs_too_long_or_grids_too_fine_are_refused_before_allocating():
+    # found by fuzzing: t_end / dt of 5e17 steps, or a height 1e11 times the width, asked for
+    # exabytes and died with MemoryError instead of a message
+    with pytest.raises(ModelError, match="time steps; at most"):
+        wb.HybridTissue(t_end=1e9, dt=1e-3, scheme="adi").simulate()
+    with pytest.raises(ModelError, match="cells; at most"):
+        wb.HybridTissue(width=1.0, height=1e6, nx=20).simulate()

@@ -35,6 +35,11 @@ from .base import Model, quantity
 
 __all__ = ["HybridTissue", "TissueResult"]
 
+#: Time steps one simulation may take: its per-step series (9 floats a step) stay under 150 MB.
+MAX_STEPS = 2_000_000
+#: Grid cells of the field (500 x 500): a snapshot is 2 MB, a run keeps up to n_points of them.
+MAX_GRID_CELLS = 250_000
+
 _BC = ["no_flux", "dirichlet"]
 
 
@@ -338,6 +343,11 @@ class HybridTissue(Model):
                 f"the grid needs at least 2 x 2 cells, got {self.nx} x {self.ny}: with square cells of "
                 f"{self.h:g} µm the height {self.height:g} µm holds fewer than two; raise nx or the height"
             )
+        if self.nx * self.ny > MAX_GRID_CELLS:
+            raise ModelError(
+                f"the grid has {self.nx} x {self.ny} = {self.nx * self.ny:,} cells; at most {MAX_GRID_CELLS:,} "
+                f"(height / width = {self.height / self.width:.3g} sets ny; lower nx or the height)"
+            )
         if self.scheme == "explicit" and self.dt > self.explicit_dt_limit * (1 + 1e-12):
             raise ModelError(
                 f"dt = {self.dt:g} min exceeds the explicit scheme's stability limit h^2 / (4 D) = "
@@ -415,6 +425,12 @@ class HybridTissue(Model):
             if x.size > self.max_cells:
                 raise ModelError(f"{x.size} agents exceed max_cells = {self.max_cells}")
             agents = (x, y)
+        n_steps = snapshot_times[-1] / self.dt if snapshot_times.size else 0.0
+        if n_steps > MAX_STEPS:
+            raise ModelError(
+                f"t_end / dt = {n_steps:.3g} time steps; at most {MAX_STEPS:,} "
+                "(a larger dt with scheme='adi', or a shorter t_end)"
+            )
         runner = _Runner(self, initial_field, agents)
         return runner.run(snapshot_times)
 
