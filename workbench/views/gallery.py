@@ -60,6 +60,11 @@ def routes() -> dict:
     return table
 
 
+#: Largest websocket message a browser may send (an upload arrives as one, base64-encoded):
+#: what one client can make the server buffer. Scenario files are refused past 1 MB anyway.
+MAX_MESSAGE_BYTES = 8 * 2**20
+
+
 def serve(
     port: int = 5006, show: bool = False, address: str = "localhost", allow_origins: list[str] | None = None, **kwargs
 ):
@@ -69,6 +74,7 @@ def serve(
     ``address`` and the allowed websocket origins.
     """
     origins = allow_origins or [f"localhost:{port}", f"127.0.0.1:{port}"]
+    options = {"websocket_max_message_size": MAX_MESSAGE_BYTES, **kwargs}
     return pn.serve(
         routes(),
         port=port,
@@ -76,5 +82,5 @@ def serve(
         show=show,
         title="workbench",
         websocket_origin=origins,
-        **kwargs,
+        **options,
     )
