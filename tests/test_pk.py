@@ -223,3 +223,15 @@ def test_nca_terminal_phase_skips_the_distribution_phase():
 def test_nca_bad_input(args, message):
     with pytest.raises(wb.ModelError, match=message):
         wb.nca(*args)
+
+
+def test_emax_effect_matches_the_sigmoid_and_stays_finite_for_steep_hill_coefficients():
+    model = wb.OneCompartment(E0=5.0, Emax=80.0, EC50=2.0, hill=3.0)
+    c = np.array([0.0, 0.5, 2.0, 7.0, 1e3])
+    np.testing.assert_allclose(model.effect(c), 5.0 + 80.0 * c**3 / (2.0**3 + c**3), rtol=1e-14)
+    steep = wb.OneCompartment(E0=5.0, Emax=80.0, EC50=2.0, hill=5000.0)  # 2^5000 overflows
+    c = np.array([1.99, 2.0, 2.01])
+    # 1 / (1 + (EC50 / C)^h): the ratio's power is e^+-25 here, well inside float range
+    expected = 5.0 + 80.0 / (1.0 + np.exp(5000.0 * np.log(2.0 / c)))
+    np.testing.assert_allclose(steep.effect(c), expected, rtol=1e-12)
+    assert steep.effect(np.array([0.0]))[0] == 5.0 and steep.effect(np.array([1e3]))[0] == 85.0

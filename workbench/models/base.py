@@ -18,7 +18,7 @@ import param
 from ..core import Dose, Ensemble, ReactionNetwork, Trajectory
 from ..errors import ModelError
 
-__all__ = ["MODELS", "Model", "Quantity", "quantity"]
+__all__ = ["MODELS", "Model", "Quantity", "logistic", "quantity"]
 
 #: Every concrete model class, by name, in definition order (filled by ``Model.__init_subclass__``).
 MODELS: dict[str, type[Model]] = {}
@@ -34,6 +34,15 @@ class Quantity(param.Number):
         super()._validate_value(value, allow_None)
         if value is not None and not math.isfinite(value):
             raise ValueError(f"{_owner(self)} must be a finite number, not {value}.")
+
+
+def logistic(z: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-z))`` without overflow for any ``z`` (+-inf give 1 and 0).
+
+    The form behind Hill and Emax fractions, ``x^n / (K^n + x^n) = logistic(n log(x / K))``,
+    which stays exact where the powers themselves overflow or underflow.
+    """
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))
 
 
 def _owner(parameter: param.Parameter) -> str:

@@ -20,10 +20,9 @@ import math
 
 import numpy as np
 import param
-from scipy.special import expit
 
 from ..core import Reaction, ReactionNetwork, Species, Trajectory
-from .base import Model, quantity
+from .base import Model, logistic, quantity
 
 __all__ = ["ReceptorBinding"]
 
@@ -119,11 +118,11 @@ class ReceptorBinding(Model):
 
         ``Em s / (1 + s)`` with ``s = (tau occupancy)^n``, evaluated as a logistic function of
         ``n log(tau occupancy)`` so that a steep transducer (large ``n``) or a large ``tau``
-        cannot overflow: the response saturates at ``Em`` instead (:func:`scipy.special.expit`).
+        cannot overflow: the response saturates at ``Em`` instead.
         """
         x = self.tau * np.maximum(np.asarray(occupancy, dtype=float), 0.0)
         with np.errstate(divide="ignore"):  # x = 0: log is -inf, and the response is 0
-            return self.Em * expit(self.n_transducer * np.log(x))
+            return self.Em * logistic(self.n_transducer * np.log(x))
 
     def response(self, ligand: float | np.ndarray) -> np.ndarray:
         """Equilibrium response at ligand concentration(s)."""

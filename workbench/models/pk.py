@@ -11,10 +11,9 @@ import math
 
 import numpy as np
 import param
-from scipy.special import expit
 
 from ..core import Dose, Flow, Reaction, ReactionNetwork, Regimen, Species, Trajectory
-from .base import Model, quantity
+from .base import Model, logistic, quantity
 
 __all__ = ["ORGANS", "PBPK", "OneCompartment", "PKModel", "TwoCompartment"]
 
@@ -117,12 +116,12 @@ class PKModel(Model):
     def effect(self, concentration: np.ndarray) -> np.ndarray:
         """Sigmoid Emax effect at the given (plasma or effect-site) concentration.
 
-        ``E0 + Emax C^h / (EC50^h + C^h)``, evaluated as ``expit(h log(C / EC50))`` so that a
+        ``E0 + Emax C^h / (EC50^h + C^h)``, evaluated as ``logistic(h log(C / EC50))`` so that a
         steep Hill coefficient cannot overflow or underflow both powers into 0/0.
         """
         c = np.maximum(np.asarray(concentration, dtype=float), 0.0)
         with np.errstate(divide="ignore"):  # C = 0: log is -inf, and the effect is E0
-            return self.E0 + self.Emax * expit(self.hill * (np.log(c) - math.log(self.EC50)))
+            return self.E0 + self.Emax * logistic(self.hill * (np.log(c) - math.log(self.EC50)))
 
     def plot_columns(self, traj: Trajectory) -> list[str]:
         concentrations = [self.central] + [n for n in ("C_periph",) if n in traj]
