@@ -50,13 +50,20 @@ def test_parse_equation(equation, reactants, products, reversible):
     assert wb.parse_equation(equation) == (reactants, products, reversible)
 
 
+def test_fractional_coefficients_parse_but_mass_action_needs_whole_ones():
+    """SBML stoichiometries may be fractional; mass action's reactant orders may not."""
+    assert wb.parse_equation("0.5 X + 1.5e-1 Y -> 2 Z") == ({"X": 0.5, "Y": 0.15}, {"Z": 2}, False)
+    with pytest.raises(wb.ModelError, match="whole-number reactant coefficients"):
+        wb.ReactionNetwork(species={"X": 1.0, "Y": 0.0}, parameters={"k": 1.0}, reactions=[("2.5 X -> Y", "k")])
+
+
 @pytest.mark.parametrize(
     ("equation", "message"),
     [
         ("X + Y", "no arrow"),
         ("X -> -> Y", "more than one arrow"),
         ("->", "both sides are empty"),
-        ("2.5 X -> Y", "cannot read '2.5 X'"),
+        ("2.5. X -> Y", "cannot read '2.5. X'"),
         ("X Y -> Z", "cannot read 'X Y'"),
         ("X + -> Y", "nothing on one side"),
         ("0 X -> Y", "coefficient 0"),
@@ -162,8 +169,11 @@ def test_rate_laws_against_their_formulas():
         q * a / kp,  # flow: amount per time, no volume factor
         k1 * complex_ * v1,  # quasi-equilibrium complex
         k2 * (b - complex_ba) * v2,  # quasi-equilibrium free B
+        k1 * c,  # expression k1 * piecewise(C, C > 0, exp(A)): amount per time, no volume
     ]
     np.testing.assert_allclose(net.rates(y), expected, rtol=1e-13)
+    y_negative = np.array([0.7, 1.3, -0.4, 1.0])
+    assert net.rates(y_negative)[-1] == pytest.approx(k1 * math.exp(0.7), rel=1e-15)  # the other branch
 
 
 def test_rhs_divides_rates_by_species_volume_and_skips_constant_species():

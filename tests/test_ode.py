@@ -185,3 +185,13 @@ def test_bad_solver_input_raises(kwargs, message):
 def test_bad_doses_raise(make, message):
     with pytest.raises(wb.ModelError, match=message):
         make()
+
+
+def test_a_state_starting_just_above_zero_takes_a_resolvable_first_step():
+    """0.01 |y0| / |f| is far below round-off for y0 = 3e-15 and a unit rate: the first step is
+    raised to a few ulps of t, not refused as too small (found by the SBML Test Suite, case 1531)."""
+    for t0 in (0.0, 5.3):
+        net = wb.ReactionNetwork({"X": 3e-15}, {"k": 1.0}, [("-> X", "k")])
+        for method in ("dopri5", "rodas4", "auto"):
+            traj = net.simulate(t=[t0 + 0.25, t0 + 0.7], t0=t0, method=method, rtol=1e-10, atol=1e-10)
+            np.testing.assert_allclose(traj["X"], [0.25, 0.7], rtol=1e-12)

@@ -24,7 +24,7 @@ from .core import (
     parse_equation,
 )
 from .core.control import Stop, limits
-from .errors import ModelError, ReactionParseError, SolverError, WorkbenchError
+from .errors import ModelError, ReactionParseError, SBMLError, SolverError, UnsupportedSBMLError, WorkbenchError
 from .models import (
     MODELS,
     PBPK,
@@ -58,11 +58,19 @@ _FROM_ANALYSIS = {
 }
 # the view layer (Panel, HoloViews, Bokeh) loads when an app is first asked for
 _FROM_VIEWS = {"app", "serve"}
+# SBML import loads libsbml (0.2 s): on first use
+_FROM_SBML = {"load_sbml", "network_to_sbml", "SBMLModel"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _FROM_ANALYSIS:
         value = getattr(analysis, name)
+        globals()[name] = value
+        return value
+    if name in _FROM_SBML:
+        from . import sbml  # noqa: PLC0415
+
+        value = getattr(sbml, name)
         globals()[name] = value
         return value
     if name in _FROM_VIEWS:
@@ -102,6 +110,8 @@ __all__ = [
     "ReactionParseError",
     "ReceptorBinding",
     "Regimen",
+    "SBMLError",
+    "SBMLModel",
     "SolverError",
     "Species",
     "Stop",
@@ -109,6 +119,7 @@ __all__ = [
     "Trajectory",
     "TwoCompartment",
     "TwoStageExpression",
+    "UnsupportedSBMLError",
     "WorkbenchError",
     "app",
     "compare_regimens",
@@ -118,8 +129,10 @@ __all__ = [
     "limits",
     "lna",
     "lna_trajectory",
+    "load_sbml",
     "load_scenario",
     "nca",
+    "network_to_sbml",
     "parse_equation",
     "population",
     "qssa_validity",

@@ -44,7 +44,20 @@ def _serve(args: argparse.Namespace) -> int:
     origins = args.allow_origin or None
     prefix = args.prefix.strip("/")
     print(f"workbench gallery on http://{args.address}:{args.port}/{prefix + '/' if prefix else ''} (Ctrl-C to stop)")
-    serve(port=args.port, show=args.show, address=args.address, allow_origins=origins, prefix=prefix)
+    from .errors import WorkbenchError
+
+    try:
+        serve(
+            port=args.port,
+            show=args.show,
+            address=args.address,
+            allow_origins=origins,
+            prefix=prefix,
+            models=args.model,
+        )
+    except WorkbenchError as error:  # a model file that cannot be imported
+        print(f"workbench serve: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -62,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--allow-origin", action="append", default=[], help="allowed websocket origin host:port (repeatable)"
     )
     serve.add_argument("--prefix", default="", help="URL prefix, when served behind a proxy (Binder, JupyterHub)")
+    serve.add_argument(
+        "--model", action="append", default=[], metavar="FILE.xml", help="also serve an SBML model file (repeatable)"
+    )
     serve.set_defaults(run=_serve)
     args = parser.parse_args(argv)
     return args.run(args)

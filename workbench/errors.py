@@ -10,7 +10,9 @@ from __future__ import annotations
 __all__ = [
     "ModelError",
     "ReactionParseError",
+    "SBMLError",
     "SolverError",
+    "UnsupportedSBMLError",
     "WorkbenchError",
 ]
 
@@ -25,6 +27,25 @@ class ModelError(WorkbenchError, ValueError):
 
 class ReactionParseError(ModelError):
     """A reaction equation could not be parsed."""
+
+
+class SBMLError(ModelError):
+    """An SBML document is malformed or inconsistent (libsbml's messages say where)."""
+
+
+class UnsupportedSBMLError(SBMLError):
+    """An SBML document uses a construct workbench cannot simulate faithfully.
+
+    Attributes
+    ----------
+    construct : str
+        The construct, e.g. ``"AlgebraicRule"``, ``"package comp"``, ``"csymbol delay"``.
+    """
+
+    def __init__(self, construct: str, detail: str = ""):
+        message = f"unsupported SBML construct: {construct}"
+        super().__init__(message + (f" ({detail})" if detail else ""))
+        self.construct = construct
 
 
 class SolverError(WorkbenchError, RuntimeError):

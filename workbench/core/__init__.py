@@ -6,13 +6,14 @@ Imports numpy and numba only (plus workbench.errors); never param, scipy or a pl
 from .dosing import Bolus, Dose, Infusion, PiecewiseInput, Regimen
 from .ensemble import Ensemble
 from .network import Reaction, ReactionNetwork, Species, parse_equation
-from .ratelaws import Flow, Hill, MassAction, MichaelisMenten, QuasiEquilibrium, RateLaw
+from .ratelaws import Expression, Flow, Hill, MassAction, MichaelisMenten, QuasiEquilibrium, RateLaw
 from .trajectory import Trajectory
 
 __all__ = [
     "Bolus",
     "Dose",
     "Ensemble",
+    "Expression",
     "Flow",
     "Hill",
     "Infusion",

@@ -44,7 +44,14 @@ def stochastic_arrays(arrays: kin.NetworkArrays, n_species: int) -> StochasticAr
     hor = np.zeros(n_species, dtype=np.int64)
     for j in range(n_r):
         read = set(arrays.reac_sp[arrays.reac_ptr[j] : arrays.reac_ptr[j + 1]].tolist())
-        read |= {int(s) for s in arrays.mod[j] if s >= 0}
+        if arrays.kind[j] == kin.EXPRESSION:
+            deps = arrays.ex_dep_var[arrays.ex_dep_ptr[j] : arrays.ex_dep_ptr[j + 1]]
+            read |= {int(s) for s in deps if s >= 0}
+            for s in deps:
+                if s >= 0 and hor[s] == 0:
+                    hor[s] = 1
+        else:
+            read |= {int(s) for s in arrays.mod[j] if s >= 0}
         for s in read:
             readers[s].add(j)
         if arrays.kind[j] == kin.MASS_ACTION:

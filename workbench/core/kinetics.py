@@ -25,7 +25,10 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from .expression import run_program
+
 __all__ = [
+    "EXPRESSION",
     "FLOW",
     "HILL_ACTIVATION",
     "HILL_REPRESSION",
@@ -48,8 +51,11 @@ HILL_REPRESSION = 3  # vmax * K**n / (K**n + x**n)                  par: vmax, K
 FLOW = 4  # q * y_src / partition, amount per time (no volume)      par: q, partition; mod: src
 QE_COMPLEX = 5  # k * c(a, b, K): quasi-equilibrium complex         par: k, K; mod: a, b
 QE_FREE = 6  # k * (a - c(a, b, K)): free part of a at equilibrium  par: k, K; mod: a, b
+# Any expression, amount per time (no volume): bytecode program par[j, 0] (see .expression);
+# its derivatives are the programs listed for reaction j in ex_dep_*.
+EXPRESSION = 7
 
-N_KINDS = 7
+N_KINDS = 8
 
 
 class NetworkArrays(NamedTuple):
@@ -72,6 +78,15 @@ class NetworkArrays(NamedTuple):
         Net stoichiometry in compressed rows, same layout.
     sp_vol : int64[n_species]
         Parameter index of each species' compartment volume, -1 for a unit volume.
+    ex_ptr, ex_op, ex_arg : int64; ex_val : float64
+        Bytecode of the :data:`EXPRESSION` rate laws and their derivatives
+        (:func:`~workbench.core.expression.run_program`); empty without such laws.
+    ex_depth : int64[1]
+        Stack depth the deepest program needs.
+    ex_dep_ptr, ex_dep_var, ex_dep_prog : int64
+        In compressed rows per reaction: each variable an expression law depends on (a species
+        index ``i >= 0``, or parameter ``k`` as ``-(k + 1)``) and the program of the
+        derivative of the rate with respect to it.
     """
 
     kind: np.ndarray
@@ -85,6 +100,14 @@ class NetworkArrays(NamedTuple):
     stoi_sp: np.ndarray
     stoi_val: np.ndarray
     sp_vol: np.ndarray
+    ex_ptr: np.ndarray
+    ex_op: np.ndarray
+    ex_arg: np.ndarray
+    ex_val: np.ndarray
+    ex_depth: np.ndarray
+    ex_dep_ptr: np.ndarray
+    ex_dep_var: np.ndarray
+    ex_dep_prog: np.ndarray
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -156,6 +179,52 @@ def saturable_rate(kind, k, q1, q2, a, b):
     return k * (c if kind == QE_COMPLEX else max(a, 0.0) - c)
 
 
+@njit(cache=True, error_model="numpy", nogil=True)
+def expression_rates(net, p, y, v):
+    """Rates of every :data:`EXPRESSION` reaction into ``v``, sharing one stack."""
+    stack = np.empty(net.ex_depth[0])
+    for j in range(net.kind.shape[0]):
+        if net.kind[j] == EXPRESSION:
+            q = net.par[j, 0]
+            v[j] = run_program(net.ex_op, net.ex_arg, net.ex_val, net.ex_ptr[q], net.ex_ptr[q + 1], y, p, stack)
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def expression_derivatives(net, p, y, jac, dfdp, want_species, want_parameters):
+    """Add the :data:`EXPRESSION` reactions' terms to the Jacobian and/or to df/dp."""
+    stack = np.empty(net.ex_depth[0])
+    for j in range(net.kind.shape[0]):
+        if net.kind[j] != EXPRESSION:
+            continue
+        for q in range(net.ex_dep_ptr[j], net.ex_dep_ptr[j + 1]):
+            var = net.ex_dep_var[q]
+            if (var >= 0 and not want_species) or (var < 0 and not want_parameters):
+                continue
+            r = net.ex_dep_prog[q]
+            d = run_program(net.ex_op, net.ex_arg, net.ex_val, net.ex_ptr[r], net.ex_ptr[r + 1], y, p, stack)
+            for m in range(net.stoi_ptr[j], net.stoi_ptr[j + 1]):
+                i = net.stoi_sp[m]
+                term = net.stoi_val[m] * d / (1.0 if net.sp_vol[i] < 0 else p[net.sp_vol[i]])
+                if var >= 0:
+                    jac[i, var] += term
+                else:
+                    dfdp[i, -var - 1] += term
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def run_dependency(net, q, p, y):
+    """Value of program ``q`` of the network's bytecode (a rate or one of its derivatives)."""
+    return run_program(
+        net.ex_op, net.ex_arg, net.ex_val, net.ex_ptr[q], net.ex_ptr[q + 1], y, p, np.empty(net.ex_depth[0])
+    )
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def expression_rate(net, j, p, y):
+    """Rate of the :data:`EXPRESSION` reaction ``j`` (amount per time)."""
+    return run_dependency(net, net.par[j, 0], p, y)
+
+
 # Inlined (at numba's IR level) into network_rhs: a call would keep the arguments' reference
 # counts alive around it, which measured as twice the cost of the whole right-hand side.
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
@@ -163,6 +232,8 @@ def reaction_rates(net, p, y, v):
     """Fill ``v`` with the rate of every reaction (amount per time)."""
     for j in range(net.kind.shape[0]):
         kind = net.kind[j]
+        if kind == EXPRESSION:
+            continue  # below, all at once
         k = p[net.par[j, 0]]
         if kind == FLOW:
             partition = 1.0 if net.par[j, 1] < 0 else p[net.par[j, 1]]
@@ -180,6 +251,8 @@ def reaction_rates(net, p, y, v):
             b = 0.0 if net.mod[j, 1] < 0 else y[net.mod[j, 1]]
             w = saturable_rate(kind, k, q1, q2, y[net.mod[j, 0]], b)
         v[j] = w if net.vol[j] < 0 else w * p[net.vol[j]]
+    if net.ex_depth[0] > 0:
+        expression_rates(net, p, y, v)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -225,6 +298,8 @@ def network_jacobian(net, p, y, jac):
             jac[i, m] = 0.0
     for j in range(net.kind.shape[0]):
         kind = net.kind[j]
+        if kind == EXPRESSION:
+            continue  # after the loop, all at once
         k = p[net.par[j, 0]]
         scale = 1.0 if (kind == FLOW or net.vol[j] < 0) else p[net.vol[j]]
         # Up to two (species, derivative) pairs for the non-mass-action kinds.
@@ -284,6 +359,8 @@ def network_jacobian(net, p, y, jac):
             jac[i, col0] += factor * d0
             if col1 >= 0:
                 jac[i, col1] += factor * d1
+    if net.ex_depth[0] > 0:
+        expression_derivatives(net, p, y, jac, jac, True, False)
 
 
 # inlined: an un-inlined call in a kernel blocks numba's reference-count pruning there
@@ -342,6 +419,8 @@ def network_dfdp(net, p, u, y, v, dy, dfdp):
             dfdp[i, m] = 0.0
     for j in range(net.kind.shape[0]):
         kind = net.kind[j]
+        if kind == EXPRESSION:
+            continue  # after the loop, all at once
         k = p[net.par[j, 0]]
         # dv/dp for up to four parameters of reaction j: (index, derivative)
         i0 = net.par[j, 0]
@@ -387,6 +466,8 @@ def network_dfdp(net, p, u, y, v, dy, dfdp):
                 dfdp[i, i2] += factor * d2
             if iv >= 0:
                 dfdp[i, iv] += factor * dv
+    if net.ex_depth[0] > 0:
+        expression_derivatives(net, p, y, dfdp, dfdp, False, True)
     for i in range(n):
         if net.sp_vol[i] >= 0:
             # dy_i/dt = (...) / V_i

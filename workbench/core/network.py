@@ -17,10 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelError, ReactionParseError
+from . import expression as ex
 from . import kinetics as kin
 from .dosing import Dose, events_to_arrays
 from .ensemble import Ensemble, StochasticArrays, run_cle, run_ssa, stochastic_arrays
-from .ratelaws import Flow, Hill, MassAction, MichaelisMenten, QuasiEquilibrium, RateLaw
+from .ratelaws import Expression, Flow, Hill, MassAction, MichaelisMenten, QuasiEquilibrium, RateLaw
 from .simulate import integrate, output_times
 from .trajectory import Trajectory
 
@@ -28,7 +29,7 @@ __all__ = ["Reaction", "ReactionNetwork", "Species", "parse_equation"]
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _NAME_RE = re.compile(rf"^{_NAME}$")
-_TERM_RE = re.compile(rf"^(?:(\d+)\s*\*?\s*)?({_NAME})$")
+_TERM_RE = re.compile(rf"^(?:(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*\*?\s*)?({_NAME})$")
 _ARROW_RE = re.compile(r"<->|<=>|->|=>")
 _EMPTY = {"", "0", "∅", "Ø", "nothing"}
 
@@ -72,11 +73,11 @@ class Reaction:
     compartment: str | None = None
 
 
-def _parse_side(side: str, where: str) -> dict[str, int]:
+def _parse_side(side: str, where: str) -> dict[str, float]:
     side = side.strip()
     if side in _EMPTY:
         return {}
-    terms: dict[str, int] = {}
+    terms: dict[str, float] = {}
     for raw in side.split("+"):
         term = raw.strip()
         match = _TERM_RE.match(term)
@@ -87,14 +88,16 @@ def _parse_side(side: str, where: str) -> dict[str, int]:
                 f"{where}: cannot read {term!r}; a term is an optional positive integer "
                 "coefficient and a species name, e.g. '2 X'"
             )
-        coef = int(match.group(1)) if match.group(1) else 1
+        coef = float(match.group(1)) if match.group(1) else 1.0
+        if coef.is_integer():
+            coef = int(coef)
         if coef == 0:
             raise ReactionParseError(f"{where}: coefficient 0 in {term!r}")
         terms[match.group(2)] = terms.get(match.group(2), 0) + coef
     return terms
 
 
-def parse_equation(equation: str, where: str = "reaction") -> tuple[dict[str, int], dict[str, int], bool]:
+def parse_equation(equation: str, where: str = "reaction") -> tuple[dict[str, float], dict[str, float], bool]:
     """Parse ``"A + 2 B -> C"`` into reactants, products and whether it is reversible.
 
     An empty side (or ``0``, ``∅``) is nothing. ``<->`` or ``<=>`` mark a reversible reaction.
@@ -114,14 +117,14 @@ def parse_equation(equation: str, where: str = "reaction") -> tuple[dict[str, in
     return reactants, products, arrows[0] in ("<->", "<=>")
 
 
-def _check_value(kind: str, name: str, value: float) -> float:
+def _check_value(kind: str, name: str, value: float, signed: bool = False) -> float:
     try:
         value = float(value)
     except (TypeError, ValueError):
         raise ModelError(f"{kind} {name!r} must be a number, got {value!r}") from None
     if not math.isfinite(value):
         raise ModelError(f"{kind} {name!r} must be finite, got {value}")
-    if value < 0:
+    if value < 0 and not signed:
         raise ModelError(f"{kind} {name!r} must be non-negative, got {value}")
     return value
 
@@ -170,6 +173,9 @@ class ReactionNetwork:
     units : mapping of str to str, optional
         Display units of species, and of time under ``"t"``.
     name : str
+    signed : bool
+        Allow negative parameter and initial values (an imported model's parameters need
+        not be rate constants; the built-in rate laws still check their own requirements).
 
     Examples
     --------
@@ -191,17 +197,20 @@ class ReactionNetwork:
         compartments: Mapping[str, str | float] | None = None,
         units: Mapping[str, str] | None = None,
         name: str = "network",
+        signed: bool = False,
     ):
         self.name = name
+        self.signed = bool(signed)
         self._species: dict[str, Species] = {}
         for sp_name, given in dict(species).items():
             spec = given if isinstance(given, Species) else Species(initial=given)
-            _check_value("initial value of species", sp_name, spec.initial)
+            _check_value("initial value of species", sp_name, spec.initial, self.signed)
             self._species[sp_name] = spec
         if not self._species:
             raise ModelError("a network needs at least one species")
         self._parameters: dict[str, float] = {
-            p_name: _check_value("parameter", p_name, value) for p_name, value in dict(parameters or {}).items()
+            p_name: _check_value("parameter", p_name, value, self.signed)
+            for p_name, value in dict(parameters or {}).items()
         }
         self.compartments: dict[str, str | float] = dict(compartments or {})
         self.units = dict(units or {})
@@ -336,6 +345,10 @@ class ReactionNetwork:
         stoi_sp: list[int] = []
         stoi_val: list[float] = []
         volume_cache: dict[str | None, int] = {}
+        programs: list[tuple] = []  # expression rate laws and their derivatives
+        dep_ptr = [0]
+        dep_var: list[int] = []
+        dep_prog: list[int] = []
 
         def volume_of(comp: str | None, where: str) -> int:
             if comp not in volume_cache:
@@ -386,9 +399,21 @@ class ReactionNetwork:
                 par[j, 1] = self._param_ref(rate.kd, where, "dissociation constant", positive=True)
                 mod[j, 0] = self._species_ref(rate.a, where)
                 mod[j, 1] = self._species_ref(rate.b, where)
+            elif isinstance(rate, Expression):
+                kind[j] = kin.EXPRESSION
+                tree = self._resolve(rate.tree, where)
+                par[j, 0] = len(programs)
+                programs.append(tree)
+                for leaf in sorted(ex.leaves(tree)):
+                    dep_var.append(leaf[1] if leaf[0] == "y" else -(leaf[1] + 1))
+                    dep_prog.append(len(programs))
+                    programs.append(ex.derivative(tree, leaf))
             else:
                 raise ModelError(f"{where}: unsupported rate {reaction.rate!r}")
-            if kind[j] != kin.FLOW:
+            dep_ptr.append(len(dep_var))
+            if kind[j] == kin.MASS_ACTION and any(float(o) != int(o) for o in reactants.values()):
+                raise ModelError(f"{where}: mass action needs whole-number reactant coefficients")
+            if kind[j] not in (kin.FLOW, kin.EXPRESSION):
                 anchor = reaction.compartment
                 if anchor is None:
                     anchor_species = first or next(iter(products))
@@ -396,7 +421,7 @@ class ReactionNetwork:
                 vol[j] = volume_of(anchor, where)
             for sp_name, order in reactants.items():
                 reac_sp.append(self._species_ref(sp_name, where))
-                reac_ord.append(order)
+                reac_ord.append(int(order) if float(order).is_integer() else 0)
             reac_ptr[j + 1] = len(reac_sp)
             for sp_name in self._species:
                 change = products.get(sp_name, 0) - reactants.get(sp_name, 0)
@@ -404,6 +429,7 @@ class ReactionNetwork:
                     stoi_sp.append(self._species_ref(sp_name, where))
                     stoi_val.append(float(change))
             stoi_ptr[j + 1] = len(stoi_sp)
+        code = ex.compile_programs(programs)
         return kin.NetworkArrays(
             kind=kind,
             par=par,
@@ -416,7 +442,20 @@ class ReactionNetwork:
             stoi_sp=np.array(stoi_sp, dtype=np.int64),
             stoi_val=np.array(stoi_val, dtype=np.float64),
             sp_vol=sp_vol,
+            ex_ptr=code.ptr,
+            ex_op=code.op,
+            ex_arg=code.arg,
+            ex_val=code.val,
+            ex_depth=np.array([code.depth], dtype=np.int64),
+            ex_dep_ptr=np.array(dep_ptr, dtype=np.int64),
+            ex_dep_var=np.array(dep_var, dtype=np.int64),
+            ex_dep_prog=np.array(dep_prog, dtype=np.int64),
         )
+
+    def _resolve(self, tree: tuple, where: str) -> tuple:
+        """An expression tree with species and parameter names replaced by kernel indices."""
+        parameters = {name: k for k, name in enumerate(self._parameters)}
+        return ex.resolve(tree, self.species_index, parameters, f"{where}: the rate law")
 
     # -- values ---------------------------------------------------------------------------
     @property
@@ -445,7 +484,7 @@ class ReactionNetwork:
         for key, value in (overrides or {}).items():
             if key not in values:
                 raise ModelError(f"unknown parameter {key!r}; parameters are {list(values)}")
-            values[key] = _check_value("parameter", key, value)
+            values[key] = _check_value("parameter", key, value, self.signed)
         p = np.array([*values.values(), *self._constants], dtype=np.float64)
         self._validate_values(p)
         return p
@@ -462,7 +501,7 @@ class ReactionNetwork:
         for key, value in (overrides or {}).items():
             if key not in values:
                 raise ModelError(f"unknown species {key!r}; species are {list(values)}")
-            values[key] = _check_value("initial value of species", key, value)
+            values[key] = _check_value("initial value of species", key, value, self.signed)
         return np.array(list(values.values()), dtype=np.float64)
 
     def rates(self, y: Sequence[float] | None = None, parameters: Mapping[str, float] | None = None) -> np.ndarray:

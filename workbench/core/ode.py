@@ -130,6 +130,16 @@ def _spectral_radius_bound(jac):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
+def _at_least_resolvable(h, t, t_stop):
+    """The initial step, raised to a few times the round-off limit at ``t`` (as scipy does).
+
+    The estimate ``0.01 |y| / |f|`` is tiny when a state starts near zero but not at zero,
+    and the step would otherwise count as too small before the first attempt.
+    """
+    return min(max(h, 4.0 * _EPS16 * max(abs(t), abs(t_stop))), t_stop - t)
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
 def _too_small(h, t, t_stop):
     return h <= _EPS16 * max(abs(t), abs(t_stop))
 
@@ -171,6 +181,7 @@ def _dopri5_loop(net, p, u, t, t_stop, y, t_out, k_out, out, detect_stiffness, r
     ynew = np.empty(n)
     network_rhs(net, p, u, y, v, f0)
     h = _initial_step(net, p, u, y, f0, t_stop - t, 4.0, rtol, atol, ys, k2, v)
+    h = _at_least_resolvable(h, t, t_stop)
     info[INFO_RHS] += 2
     stiff_hits = 0
     nonstiff_run = 0
@@ -314,6 +325,7 @@ def _rodas4_loop(net, p, u, t, t_stop, y, t_out, k_out, out, rtol, atol, max_ste
     piv = np.empty(n, dtype=np.int64)
     network_rhs(net, p, u, y, v, f0)
     h = _initial_step(net, p, u, y, f0, t_stop - t, 3.0, rtol, atol, ys, k1, v)
+    h = _at_least_resolvable(h, t, t_stop)
     info[INFO_RHS] += 2
     rejected_last = False
     nonfinite_last = False
@@ -647,6 +659,7 @@ def _rodas4_sens_loop(
     c[5, 4] = tb.RO_C65
     network_rhs(net, p, u, y, v, f0)
     h = _initial_step(net, p, u, y, f0, t_stop - t, 3.0, rtol, atol, ys, ynew, v)
+    h = _at_least_resolvable(h, t, t_stop)
     info[INFO_RHS] += 2
     rejected_last = False
     nonfinite_last = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "Expression",
     "Flow",
     "Hill",
     "MassAction",
@@ -88,3 +89,16 @@ class QuasiEquilibrium(RateLaw):
     a: str
     b: str
     form: str = "complex"
+
+
+@dataclass(frozen=True)
+class Expression(RateLaw):
+    """Any rate law, as an expression tree (see :mod:`workbench.core.expression`).
+
+    The tree's symbols name species (their state value: the concentration, or the amount in a
+    unit-volume compartment) and parameters. The rate is in amount per time: it is not
+    multiplied by a compartment volume. Its derivatives for the Jacobian and the parameter
+    sensitivities are derived symbolically.
+    """
+
+    tree: tuple

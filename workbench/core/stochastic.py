@@ -31,7 +31,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .kinetics import FLOW, MASS_ACTION, saturable_rate
+from .kinetics import EXPRESSION, FLOW, MASS_ACTION, expression_rate, saturable_rate
 from .random import exponential, normal, poisson, uniform
 
 # Status codes of a run.
@@ -187,6 +187,7 @@ def _run(
     for i in range(n_sp):
         x[i] = x0[i]
     a = np.zeros(n_r)
+    conc = np.empty(n_sp)  # concentrations, for expression rate laws
     s0 = state[0]
     s1 = state[1]
     s2 = state[2]
@@ -214,6 +215,10 @@ def _run(
                     count = x[net.reac_sp[m]]
                     for f in range(net.reac_ord[m]):
                         w *= count - f
+            elif kind == EXPRESSION:
+                for i in range(n_sp):
+                    conc[i] = x[i] / omega_sp[i]
+                w = omega * expression_rate(net, j, p, conc)
             else:
                 sa = net.mod[j, 0]
                 sb = net.mod[j, 1]
@@ -417,6 +422,8 @@ def _cle_run(net, p, omega, omega_sp, x0, t0, t_out, dt, stop, state, out):
                     w *= p[net.par[j, 0]] * omega * (1.0 if net.vol[j] < 0 else p[net.vol[j]])
                     for m in range(net.reac_ptr[j], net.reac_ptr[j + 1]):
                         w /= omega_sp[net.reac_sp[m]] ** net.reac_ord[m]
+                elif kind == EXPRESSION:
+                    w = omega * expression_rate(net, j, p, conc)
                 else:
                     sb = net.mod[j, 1]
                     q1 = 1.0 if net.par[j, 1] < 0 else p[net.par[j, 1]]

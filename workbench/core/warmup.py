@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from . import batch, continuation, kinetics, ode, stochastic, tissue
+from . import batch, continuation, expression, kinetics, ode, stochastic, tissue
 from .dosing import Bolus, Infusion, events_to_arrays
 from .network import ReactionNetwork, Species
-from .ratelaws import Flow, Hill, MichaelisMenten, QuasiEquilibrium
+from .ratelaws import Expression, Flow, Hill, MichaelisMenten, QuasiEquilibrium
 from .sensitivity import integrate_with_sensitivities
 
 __all__ = ["entry_points", "kernel_dispatchers", "warmup"]
@@ -41,6 +41,16 @@ def _zoo() -> ReactionNetwork:
             ("A -> B", Flow("q", "kp")),
             ("A + B ->", QuasiEquilibrium("k1", "km", "A", "B")),
             ("B ->", QuasiEquilibrium("k2", "km", "B", "A", form="free")),
+            (
+                "C -> A",
+                Expression(
+                    (
+                        "*",
+                        ("sym", "k1"),
+                        ("select", ("gt", ("sym", "C"), ("num", 0.0)), ("sym", "C"), ("exp", ("sym", "A"))),
+                    )
+                ),
+            ),
         ],
     )
 
@@ -55,6 +65,13 @@ def entry_points() -> Iterator[tuple[str, Callable[[], object]]]:
     yield "network_rhs", lambda: net.rhs(y)
     yield "network_jacobian", lambda: net.jacobian(y)
     yield "qe_complex", lambda: kinetics.qe_complex(1.0, 2.0, 0.5)
+    yield (
+        "run_programs",
+        lambda: (
+            expression.evaluate(("+", ("sym", "a"), ("num", 1.0)), {"a": 1.0}),
+            expression.run_all(expression.compile_programs([("y", 0), ("p", 0)]), np.zeros((2, 1)), np.ones(1)),
+        ),
+    )
     counts = ReactionNetwork(
         species={"G": 1.0, "M": 0.0},
         parameters={"k": 2.0, "g": 1.0, "v": 1.0, "K": 1.0, "n": 2.0},
@@ -171,6 +188,7 @@ def kernel_dispatchers() -> dict[str, object]:
         "network_rhs": kinetics.network_rhs,
         "network_jacobian": kinetics.network_jacobian,
         "qe_complex": kinetics.qe_complex,
+        "run_programs": expression.run_programs,
         "ssa_ensemble": stochastic.ssa_ensemble,
         "cle_ensemble": stochastic.cle_ensemble,
         "network_dfdp": kinetics.network_dfdp,

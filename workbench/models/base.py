@@ -278,6 +278,18 @@ class Model(param.Parameterized):
             **options,
         )
 
+    def to_sbml(self) -> str:
+        """The model's network and doses, with the current values, as SBML Level 3 text.
+
+        Loads the SBML layer (and libsbml) on first use: a second sanctioned reach upward,
+        like the display hook below, so that ``import workbench`` stays fast.
+        """
+        from ..sbml.export import network_to_sbml  # noqa: PLC0415  (sanctioned, see docstring)
+
+        if not self.network_based:
+            raise ModelError(f"{type(self).__name__} is not a reaction network; it has no SBML form")
+        return network_to_sbml(self.network(), doses=self.doses(), model_id=type(self).__name__)
+
     # -- display: the one sanctioned reach into the view layer --------------------------------
     def __panel__(self):
         """The model's live app (loads the view layer; a model never imports it otherwise)."""

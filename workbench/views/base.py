@@ -502,7 +502,8 @@ class ModelApp(pn.viewable.Viewer):
     # -- messages -----------------------------------------------------------------------------
     def report(self, view: View, error: BaseException) -> None:
         """Show a compute-layer error for ``view``."""
-        self._errors[id(view)] = f"**{view.title}:** {error}"
+        # messages may quote names from an imported file: never let them be markup
+        self._errors[id(view)] = f"**{view.title}:** {html.escape(str(error))}"
         self._refresh_alert()
 
     def clear(self, view: View) -> None:

@@ -1,0 +1,56 @@
+"""The SBML Test Suite, with its own pass criteria: every case passes or is reported unsupported.
+
+Reads the suite in place at ``../shared/sbml-test-suite`` (or ``$WORKBENCH_SBML_SUITE``) and
+skips when it is absent. The report of the run (pass rates by tag, every unsupported case and
+why) is written to ``test-artifacts/sbml-suite.md``; ``python -m workbench.sbml.suite`` makes
+the same report by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workbench.sbml.reader import simulate_case, simulate_stochastic_case
+from workbench.sbml.suite import default_suite_path, find_cases, report, run_suite, summary
+
+SUITE = default_suite_path()
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not SUITE.is_dir(), reason=f"the SBML Test Suite is not at {SUITE}"),
+]
+
+#: Cases left out of the CI run, with the reason (they run with the report script).
+SLOW = {
+    "00966": "over 100,000 event executions in 1000 time units (the event guard stops it)",
+}
+#: The pass rate of all semantic cases may not fall below this (the issue's target is 80%).
+SEMANTIC_FLOOR = 0.85
+
+
+def _write(name: str, results) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / name).write_text(report(results))
+
+
+def test_semantic_cases_pass_or_are_reported_unsupported():
+    cases = [c for c in find_cases(SUITE, "semantic") if c.id not in SLOW]
+    results = run_suite(cases, simulate_case, processes=2, timeout=120.0)
+    _write("sbml-suite-semantic.md", results)
+    wrong = [f"{r.case_id} {r.status}: {r.detail}" for r in results if r.status in ("fail", "error")]
+    assert not wrong, "\n".join(wrong)
+    counts = summary(results)
+    passed = sum(r.status == "pass" for r in results)
+    total = len(cases) + len(SLOW)
+    assert passed / total >= SEMANTIC_FLOOR, counts
+
+
+def test_stochastic_cases_pass_or_are_reported_unsupported():
+    cases = find_cases(SUITE, "stochastic")
+    results = run_suite(cases, None, simulate_stochastic_case, n_runs=10_000, processes=2, timeout=120.0)
+    _write("sbml-suite-stochastic.md", results)
+    wrong = [f"{r.case_id} {r.status}: {r.detail}" for r in results if r.status in ("fail", "error")]
+    assert not wrong, "\n".join(wrong)
