@@ -30,6 +30,8 @@ from workbench.models import MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = Path(os.environ.get("WORKBENCH_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
+#: An SBML model whose species name is an HTML injection attempt (see tests/sbml_build.py).
+SBML_FILE = ROOT / "tests" / "data" / "enzyme_inhibition.xml"
 
 pytestmark = pytest.mark.browser
 
@@ -116,7 +118,8 @@ def server(command: list[str], url: str):
 def gallery():
     port = free_port()
     url = f"http://localhost:{port}"
-    with server([sys.executable, "-m", "workbench", "serve", "--port", str(port)], f"{url}/"):
+    command = [sys.executable, "-m", "workbench", "serve", "--port", str(port), "--model", str(SBML_FILE)]
+    with server(command, f"{url}/"):
         yield url
 
 
@@ -225,6 +228,42 @@ def test_every_app_renders_and_follows_its_sliders(gallery, context, name):
         page.page.screenshot(path=str(SCREENSHOTS / f"{name}-tab{k + 1}.png"))
     assert page.errors == [], page.errors
     assert page.page.locator(".alert-danger:visible").count() == 0
+
+
+def test_an_sbml_file_served_as_an_app_follows_its_sliders_and_injects_nothing(gallery, context):
+    """The file names a species ``substrate <img src=x onerror=...>``: it must show as text."""
+    page = Page(context)
+    failed = []
+    page.page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.open(f"{gallery}/enzyme_inhibition")
+    page.page.screenshot(path=str(SCREENSHOTS / "sbml-enzyme_inhibition.png"))
+    before = page.shown()
+    page.drag_first_slider()
+    page.wait_for_change(before)
+    page.page.locator(".bk-tab").nth(2).click()  # identifiability
+    page.settle()
+    assert failed == [], failed  # an injected <img src=x> would request /x
+    assert page.errors == [], page.errors
+    assert page.page.locator(".alert-danger:visible").count() == 0
+
+
+def test_a_dropped_sbml_file_opens_as_an_app_and_a_bad_one_gets_a_message(gallery, context, tmp_path):
+    page = Page(context)
+    page.page.goto(f"{gallery}/upload", wait_until="load")
+    page.page.locator("input[type=file]").first.set_input_files(str(SBML_FILE))
+    page.page.wait_for_function(f"({PLOTS})() > 0", timeout=90_000)
+    page.settle()
+    page.page.screenshot(path=str(SCREENSHOTS / "sbml-upload.png"))
+    before = page.shown()
+    page.drag_first_slider()
+    page.wait_for_change(before)
+    broken = tmp_path / "broken.xml"
+    broken.write_text(SBML_FILE.read_text()[:500])
+    page.page.goto(f"{gallery}/upload", wait_until="load")  # a new session
+    page.page.locator("input[type=file]").first.set_input_files(str(broken))
+    page.page.locator(".alert-danger:visible").wait_for(timeout=30_000)
+    page.page.get_by_text("not valid SBML").first.wait_for(timeout=30_000)  # the message, as text
+    assert page.errors == [], page.errors
 
 
 def test_two_browsers_keep_independent_state(gallery, browser):

@@ -29,6 +29,16 @@ SLOW = {
 }
 #: The pass rate of all semantic cases may not fall below this (the issue's target is 80%).
 SEMANTIC_FLOOR = 0.85
+#: Tags not declared supported: packages, delays, fast reactions, and two partly supported
+#: ones (algebraic rules linear in one unknown; rateOf of anything but a rule-set value).
+NOT_DECLARED = {"CSymbolDelay", "FastReaction", "AlgebraicRule", "CSymbolRateOf"}
+
+
+def declared_supported(case) -> bool:
+    """A time-course case all of whose tags we declare supported."""
+    tags = set(case.component_tags) | set(case.test_tags)
+    packages = any(tag.startswith(("comp:", "fbc:")) for tag in tags)
+    return case.test_type == "TimeCourse" and not packages and not tags & NOT_DECLARED
 
 
 def _write(name: str, results) -> None:
@@ -42,6 +52,9 @@ def test_semantic_cases_pass_or_are_reported_unsupported():
     _write("sbml-suite-semantic.md", results)
     wrong = [f"{r.case_id} {r.status}: {r.detail}" for r in results if r.status in ("fail", "error")]
     assert not wrong, "\n".join(wrong)
+    declared = {c.id for c in cases if declared_supported(c)}
+    refused = [f"{r.case_id}: {r.detail}" for r in results if r.case_id in declared and r.status != "pass"]
+    assert not refused, "cases whose tags are declared supported must pass:\n" + "\n".join(refused)
     counts = summary(results)
     passed = sum(r.status == "pass" for r in results)
     total = len(cases) + len(SLOW)
@@ -50,6 +63,7 @@ def test_semantic_cases_pass_or_are_reported_unsupported():
 
 def test_stochastic_cases_pass_or_are_reported_unsupported():
     cases = find_cases(SUITE, "stochastic")
+    # the DSMTS's 10,000 runs: its ranges allow for the skew of batch-arrival models there
     results = run_suite(cases, None, simulate_stochastic_case, n_runs=10_000, processes=2, timeout=120.0)
     _write("sbml-suite-stochastic.md", results)
     wrong = [f"{r.case_id} {r.status}: {r.detail}" for r in results if r.status in ("fail", "error")]

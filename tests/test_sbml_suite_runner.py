@@ -368,6 +368,22 @@ def test_stochastic_check_fails_a_mean_shifted_by_six_standard_errors():
     assert "Z outside [-3, 3] at 1 point(s)" in detail and "X at t=5" in detail
 
 
+def test_stochastic_check_allows_as_many_scores_out_of_range_as_chance_does():
+    """A few |Z| just past 3 among many scores happen to correct simulators; more do not."""
+    expected_mean, expected_sd, actual_mean, actual_sd = synthetic_ensemble()
+    n_scores = int((expected_sd.iloc[:, 0] > 0).sum())
+    allowed = suite.chance_allowance(n_scores, -3.0, 3.0)
+    assert allowed >= 1
+    nudged = actual_mean.copy()
+    se = expected_sd.iloc[:, 0] / np.sqrt(N)
+    rows = [r for r in range(len(nudged)) if se.iloc[r] > 0][: allowed + 1]
+    for r in rows[:allowed]:
+        nudged.iloc[r, 0] = expected_mean.iloc[r, 0] + 3.2 * se.iloc[r]
+    assert suite.stochastic_check(expected_mean, expected_sd, nudged, actual_sd, N, DSMTS)[0]
+    nudged.iloc[rows[allowed], 0] = expected_mean.iloc[rows[allowed], 0] + 3.2 * se.iloc[rows[allowed]]
+    assert not suite.stochastic_check(expected_mean, expected_sd, nudged, actual_sd, N, DSMTS)[0]
+
+
 def test_stochastic_check_fails_a_wrong_spread_and_a_wrong_deterministic_value():
     expected_mean, expected_sd, actual_mean, actual_sd = synthetic_ensemble()
     wide = actual_sd * 1.1  # Y = sqrt(n/2) (1.21 - 1) ~ 15

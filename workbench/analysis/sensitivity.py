@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core import Dose, ReactionNetwork
+from ..core import kinetics as kin
 from ..core.dosing import events_to_arrays
 from ..core.sensitivity import integrate_with_sensitivities
 from ..core.simulate import output_times
@@ -71,7 +72,9 @@ def default_parameters(model: Model | ReactionNetwork) -> list[str]:
     net, _, _, _, g, s0, ev_dval = _model_map(model, candidates)
     arrays = net.arrays
     used = np.zeros(g.shape[0], dtype=bool)  # network parameters some reaction or volume reads
-    for indices in (arrays.par.ravel(), arrays.vol, arrays.sp_vol):
+    built_in = arrays.kind != kin.EXPRESSION  # an expression law's par[j, 0] is its program
+    read_by_expressions = -arrays.ex_dep_var[arrays.ex_dep_var < 0] - 1
+    for indices in (arrays.par[built_in].ravel(), arrays.vol, arrays.sp_vol, read_by_expressions):
         used[indices[indices >= 0]] = True
     acts = np.any(g[used] != 0, axis=0) | np.any(s0 != 0, axis=0) | np.any(ev_dval != 0, axis=0)
     return [name for name, used in zip(candidates, acts, strict=True) if used]

@@ -122,7 +122,7 @@ def _check_value(kind: str, name: str, value: float, signed: bool = False) -> fl
         value = float(value)
     except (TypeError, ValueError):
         raise ModelError(f"{kind} {name!r} must be a number, got {value!r}") from None
-    if not math.isfinite(value):
+    if not math.isfinite(value) and not signed:
         raise ModelError(f"{kind} {name!r} must be finite, got {value}")
     if value < 0 and not signed:
         raise ModelError(f"{kind} {name!r} must be non-negative, got {value}")
@@ -174,8 +174,9 @@ class ReactionNetwork:
         Display units of species, and of time under ``"t"``.
     name : str
     signed : bool
-        Allow negative parameter and initial values (an imported model's parameters need
-        not be rate constants; the built-in rate laws still check their own requirements).
+        Allow negative and non-finite parameter and initial values (an imported model's
+        parameters need not be rate constants, and SBML allows INF and NaN; the built-in rate
+        laws still check their own requirements, and a solver meeting a NaN still stops).
 
     Examples
     --------

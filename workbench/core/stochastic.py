@@ -31,6 +31,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .expression import run_program
 from .kinetics import EXPRESSION, FLOW, MASS_ACTION, expression_rate, saturable_rate
 from .random import exponential, normal, poisson, uniform
 
@@ -188,6 +189,8 @@ def _run(
         x[i] = x0[i]
     a = np.zeros(n_r)
     conc = np.empty(n_sp)  # concentrations, for expression rate laws
+    has_expressions = net.ex_depth[0] > 0
+    stack = np.empty(max(net.ex_depth[0], 1))
     s0 = state[0]
     s1 = state[1]
     s2 = state[2]
@@ -206,6 +209,9 @@ def _run(
     ssa_steps_left = 0
     while True:
         # --- propensities of the reactions the last event touched ---------------------------
+        if has_expressions:  # expression laws read concentrations
+            for i in range(n_sp):
+                conc[i] = x[i] / omega_sp[i]
         for q in range(aff_ptr[to_update], aff_ptr[to_update + 1]):
             j = aff_idx[q]
             kind = net.kind[j]
@@ -216,9 +222,10 @@ def _run(
                     for f in range(net.reac_ord[m]):
                         w *= count - f
             elif kind == EXPRESSION:
-                for i in range(n_sp):
-                    conc[i] = x[i] / omega_sp[i]
-                w = omega * expression_rate(net, j, p, conc)
+                r = net.par[j, 0]
+                w = omega * run_program(
+                    net.ex_op, net.ex_arg, net.ex_val, net.ex_ptr[r], net.ex_ptr[r + 1], conc, p, stack
+                )
             else:
                 sa = net.mod[j, 0]
                 sb = net.mod[j, 1]
@@ -423,7 +430,7 @@ def _cle_run(net, p, omega, omega_sp, x0, t0, t_out, dt, stop, state, out):
                     for m in range(net.reac_ptr[j], net.reac_ptr[j + 1]):
                         w /= omega_sp[net.reac_sp[m]] ** net.reac_ord[m]
                 elif kind == EXPRESSION:
-                    w = omega * expression_rate(net, j, p, conc)
+                    w = omega * expression_rate(net, j, p, conc)  # the CLE: once per step, not per event
                 else:
                     sb = net.mod[j, 1]
                     q1 = 1.0 if net.par[j, 1] < 0 else p[net.par[j, 1]]

@@ -19,6 +19,7 @@ import pandas as pd
 import param
 
 from ..core import Ensemble, ReactionNetwork, Trajectory
+from ..core.expression import run_all
 from ..core.simulate import output_times
 from ..errors import ModelError, UnsupportedSBMLError
 from ..models.base import Model, quantity
@@ -270,6 +271,11 @@ def simulate_stochastic_case(case, n_runs: int) -> tuple[pd.DataFrame, pd.DataFr
         raise ModelError("stochastic cases start at time 0")
     ensemble = tr.network.ssa(t=times, n_runs=n_runs, seed=20261201)
     index = pd.Index(times, name="time")
-    mean = pd.DataFrame({name: ensemble.mean(name) for name in settings.variables}, index=index)
-    sd = pd.DataFrame({name: ensemble.std(name) for name in settings.variables}, index=index)
+    # every variable as a program over each run's counts (rule-set values included)
+    counts = np.stack([ensemble[s] for s in tr.network.species], axis=-1)  # runs x times x species
+    trees = [tr.output_tree(name, True if name in settings.amount else None) for name in settings.variables]
+    rows = counts.reshape(-1, counts.shape[-1]).astype(float)
+    values = run_all(tr.program(trees), rows, tr.network.parameter_vector()).reshape(*counts.shape[:2], -1)
+    mean = pd.DataFrame(values.mean(axis=0), columns=list(settings.variables), index=index)
+    sd = pd.DataFrame(values.std(axis=0, ddof=1), columns=list(settings.variables), index=index)
     return mean, sd

@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for_connections
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
@@ -632,6 +633,27 @@ def semantic_check(expected: pd.DataFrame, actual: pd.DataFrame, settings: Setti
     )
 
 
+#: A case fails when more scores fall outside their range than this improbable by chance.
+CHANCE_LEVEL = 1e-3
+
+
+def chance_allowance(n_tests: int, low: float, high: float, level: float = CHANCE_LEVEL) -> int:
+    """How many of ``n_tests`` standard-normal scores may fall outside ``[low, high]`` by chance.
+
+    The smallest ``k`` with ``P(Binomial(n_tests, p) > k) <= level``, ``p`` the probability
+    that one score falls outside. With 150 scores and the range (-3, 3) (``p = 0.0027``) a
+    correct simulator has one or more outside in a third of the cases, so requiring none
+    would fail correct simulators; this allows 3.
+    """
+    normal = NormalDist()
+    p = normal.cdf(low) + (1.0 - normal.cdf(high))
+    k, tail = 0, 1.0 - (1.0 - p) ** n_tests  # P(X > 0)
+    while tail > level and k < n_tests:
+        k += 1
+        tail -= math.comb(n_tests, k) * p**k * (1.0 - p) ** (n_tests - k)
+    return k
+
+
 def stochastic_check(
     expected_mean: pd.DataFrame,
     expected_sd: pd.DataFrame,
@@ -656,8 +678,11 @@ def stochastic_check(
     if :math:`Z_t` lies in ``meanRange`` (default (-3, 3)) and :math:`Y_t` in ``sdRange``
     (default (-5, 5)) at every time with :math:`\sigma_t > 0`; where :math:`\sigma_t = 0`
     the quantity is deterministic and the mean must equal :math:`\mu_t` within 1e-12. The
-    bounds are inclusive. As the DSMTS user guide notes, a correct simulator still fails a few
-    of these tests by chance over a full run of the suite at ``n = 10 000``.
+    bounds are inclusive. As the DSMTS user guide notes, a correct simulator still has a few
+    scores out of range by chance, so as many as :func:`chance_allowance` allows (at level
+    :data:`CHANCE_LEVEL`, from the number of scores) still pass, unless one lies beyond what
+    the largest of that many scores reaches at that level (about 4.5 for 150 scores); a NaN or
+    a deterministic mismatch never passes.
 
     Reference: T. W. Evans, C. S. Gillespie, D. J. Wilkinson, "The SBML discrete stochastic
     models test suite", *Bioinformatics* 24(2):285-286, 2008.
@@ -717,6 +742,7 @@ def stochastic_check(
         return False, problem
     root_n, root_half_n = math.sqrt(n_runs), math.sqrt(n_runs / 2)
     bad_z = bad_y = 0
+    tested_z = tested_y = hard = 0  # hard: a deterministic mismatch or a NaN, never by chance
     worst_z: tuple[float, str, int, float] | None = None  # (distance out of range, quantity, row, Z)
     worst_y: tuple[float, str, int, float] | None = None
     max_z: tuple[float, str, int] = (-1.0, "", 0)  # (|Z|, quantity, row), over the times with sigma > 0
@@ -734,6 +760,10 @@ def stochastic_check(
             # out-of-range distance: how far outside the range (inf for NaN, bad sigma, deterministic mismatch)
             z_out = np.where(z_ok, 0.0, np.nan_to_num(np.maximum(mean_low - z, z - mean_high), nan=np.inf))
             y_out = np.where(y_ok, 0.0, np.nan_to_num(np.maximum(sd_low - y, y - sd_high), nan=np.inf))
+            tested_z += int(np.count_nonzero(positive))
+            tested_y += int(np.count_nonzero(positive))
+            hard += int(np.count_nonzero(~z_ok & ~(positive & np.isfinite(z))))
+            hard += int(np.count_nonzero(~y_ok & ~(positive & np.isfinite(y))))
             abs_z, abs_y = np.nan_to_num(np.abs(z), nan=-1.0), np.nan_to_num(np.abs(y), nan=-1.0)
             if n_rows and abs_z.max() > max_z[0]:
                 max_z = (float(abs_z.max()), q, int(abs_z.argmax()))
@@ -749,6 +779,24 @@ def stochastic_check(
                 row = int(np.argmax(y_out))
                 if worst_y is None or y_out[row] > worst_y[0]:
                     worst_y = (float(y_out[row]), q, row, float(y[row]))
+    allowed_z = chance_allowance(tested_z, mean_low, mean_high)
+    allowed_y = chance_allowance(tested_y, sd_low, sd_high)
+    # and none so far out that even the largest of that many scores would not reach it
+    extreme = NormalDist().inv_cdf(1.0 - CHANCE_LEVEL / (2.0 * max(tested_z, 1)))
+    within_chance = (worst_z is None or worst_z[0] <= extreme - mean_high) and (
+        worst_y is None or worst_y[0] <= extreme - sd_high
+    )
+    if (
+        (worst_z is not None or worst_y is not None)
+        and hard == 0
+        and within_chance
+        and bad_z <= allowed_z
+        and bad_y <= allowed_y
+    ):
+        return True, (
+            f"n={n_runs}: {bad_z} of {tested_z} Z and {bad_y} of {tested_y} Y outside their ranges, "
+            f"no more than chance allows at level {CHANCE_LEVEL:g} ({allowed_z} and {allowed_y})"
+        )
     if worst_z is None and worst_y is None:
         parts = [f"n={n_runs}: all Z in [{mean_low:g}, {mean_high:g}], all Y in [{sd_low:g}, {sd_high:g}]"]
         if max_z[1]:
@@ -1022,6 +1070,30 @@ def run_suite(
         In the order of ``cases``.
     """
     cases = list(cases)
+    # stochastic cases run here: numba's parallel SSA cannot start its thread pool again in
+    # a process forked from one that has started it (the child is terminated)
+    in_process = [c for c in cases if c.kind == "stochastic"]
+    if in_process and processes > 1:
+        forked = [c for c in cases if c.kind != "stochastic"]
+        done = {
+            id(c): r
+            for c, r in zip(
+                in_process,
+                run_suite(in_process, simulate, stochastic_simulate, n_runs, 1, timeout, on_result),
+                strict=True,
+            )
+        }
+        done.update(
+            {
+                id(c): r
+                for c, r in zip(
+                    forked,
+                    run_suite(forked, simulate, stochastic_simulate, n_runs, processes, timeout, on_result),
+                    strict=True,
+                )
+            }
+        )
+        return [done[id(c)] for c in cases]
     if processes > 1 and len(cases) > 1:
         # the first case runs here, so that the forked workers inherit loaded kernels instead
         # of each loading them from numba's cache again

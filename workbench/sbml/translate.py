@@ -324,10 +324,7 @@ class Translation:
             species[self.time_name] = Species(initial=self.t0)
         parameters = {}
         for name in self.parameters:
-            value = self.initial[name]
-            if not math.isfinite(value):
-                raise UnsupportedSBMLError("a non-finite parameter value", f"{name!r} = {value}")
-            parameters[name] = value
+            parameters[name] = self.initial[name]  # INF and NaN included: SBML allows them
         reactions: list[Reaction] = []
         for number, r in enumerate(d.reactions, start=1):
             rid = r.id or f"reaction{number}"
@@ -398,11 +395,10 @@ class Translation:
             if name == "time" and sym is None and name not in self.reaction_law:
                 return ("sym", self.time_name) if self.uses_time else ex.num(math.nan)
             return self.symbol(name)
-        size = self.symbol(sym.compartment)
         value = self.symbol(name)  # concentration, or amount if only substance units
         if as_amount:
-            return value if sym.only_substance else ("*", value, size)
-        return ("/", value, size) if sym.only_substance else value
+            return value if sym.only_substance else ("*", value, self.symbol(sym.compartment))
+        return ("/", value, self.symbol(sym.compartment)) if sym.only_substance else value
 
     def _compile_events(self) -> CompiledEvents:
         d = self.desc

@@ -9,6 +9,7 @@ elsewhere (a loaded scenario, a click on a bifurcation diagram).
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -203,7 +204,8 @@ class ParameterControls(pn.viewable.Viewer):
             self.widgets[name] = widget
             row = pn.Row(
                 widget,
-                pn.widgets.TooltipIcon(value=parameter.doc or name, width=20, margin=(22, 4, 0, 0)),
+                # Bokeh renders a tooltip's text as HTML; docs of imported models quote the file
+                pn.widgets.TooltipIcon(value=html.escape(parameter.doc or name), width=20, margin=(22, 4, 0, 0)),
                 sizing_mode="stretch_width",
             )
             group = (parameter.metadata or {}).get("group", "parameters")

@@ -144,7 +144,8 @@ def routes(models: Sequence[str | Path] = ()) -> dict:
         table[name.lower()] = lambda cls=cls: app(cls()).page()
     for route, model in imported.items():
         cls = type(model)
-        table[route] = lambda cls=cls, title=model.description.name: app(cls()).page(title=title)
+        title = html.escape(model.description.name)
+        table[route] = lambda cls=cls, title=title: app(cls()).page(title=title)
     table["upload"] = lambda: page_template("open an SBML model", main=[UploadPage()])
     return table
 
