@@ -1,9 +1,12 @@
 """Package-level guarantees: light imports, cached kernels, the command line."""
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
+import tomllib
+from pathlib import Path
 
 import numba
 import pytest
@@ -100,3 +103,18 @@ def test_cli_warmup_and_demo():
 
 def test_version():
     assert workbench.__version__
+
+
+def test_binder_pins_every_runtime_dependency():
+    """postBuild installs the package without dependencies: binder/requirements.txt must pin
+    each one (a missing libsbml broke the Binder tutorials once)."""
+
+    root = Path(__file__).resolve().parents[1]
+    dependencies = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower().replace("_", "-") for d in dependencies}
+    pinned = {
+        line.split("==")[0].strip().lower().replace("_", "-")
+        for line in (root / "binder" / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.lstrip().startswith("#")
+    }
+    assert names <= pinned, sorted(names - pinned)
