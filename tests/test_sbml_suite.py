@@ -27,6 +27,9 @@ pytestmark = [
 SLOW = {
     "00966": "over 100,000 event executions in 1000 time units (the event guard stops it)",
 }
+#: Tags of cases left out of the CI run: chi-square tests of random event order over
+#: thousands of events, 10-40 s each (they pass in the report script's run).
+SLOW_TAGS = {"RandomEventExecution"}
 #: The pass rate of all semantic cases may not fall below this (the issue's target is 80%).
 SEMANTIC_FLOOR = 0.85
 #: Tags not declared supported: packages, delays, fast reactions, and two partly supported
@@ -47,7 +50,8 @@ def _write(name: str, results) -> None:
 
 
 def test_semantic_cases_pass_or_are_reported_unsupported():
-    cases = [c for c in find_cases(SUITE, "semantic") if c.id not in SLOW]
+    everything = find_cases(SUITE, "semantic")
+    cases = [c for c in everything if c.id not in SLOW and not SLOW_TAGS & set(c.test_tags)]
     results = run_suite(cases, simulate_case, processes=2, timeout=120.0)
     _write("sbml-suite-semantic.md", results)
     wrong = [f"{r.case_id} {r.status}: {r.detail}" for r in results if r.status in ("fail", "error")]
@@ -57,8 +61,7 @@ def test_semantic_cases_pass_or_are_reported_unsupported():
     assert not refused, "cases whose tags are declared supported must pass:\n" + "\n".join(refused)
     counts = summary(results)
     passed = sum(r.status == "pass" for r in results)
-    total = len(cases) + len(SLOW)
-    assert passed / total >= SEMANTIC_FLOOR, counts
+    assert passed / len(everything) >= SEMANTIC_FLOOR, counts  # left-out cases count as not passing
 
 
 def test_stochastic_cases_pass_or_are_reported_unsupported():

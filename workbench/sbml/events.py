@@ -33,6 +33,10 @@ __all__ = ["simulate_translation"]
 CHECKS_PER_STRETCH = 64
 #: Spans (relative to the time) below which one Heun step replaces the adaptive solver.
 _SHORT_SPAN = 1e-7
+#: Bisection stops when the bracket is this small relative to the time.
+_RESOLUTION = 4.0 * np.finfo(float).eps
+#: Times scored per pass when locating a trigger that reads only the clock.
+_FAN = 15
 #: Limit on event executions in one simulation (a trigger that refires forever).
 MAX_EVENT_FIRINGS = 100_000
 
@@ -138,22 +142,36 @@ class _Run:
 
         The state is the one the difference was seen in, so that processing sees it too.
         """
-        t_start, y_start = t_lo, y_lo
-        while t_hi - t_lo > 4.0 * np.finfo(float).eps * max(1.0, abs(t_hi)):
+        if self.time_only and self.clock >= 0:
+            return self._locate_in_time(t_lo, y_lo, t_hi, y_hi, p, prev)
+        while t_hi - t_lo > _RESOLUTION * max(1.0, abs(t_hi)):
             mid = 0.5 * (t_lo + t_hi)
             if mid <= t_lo or mid >= t_hi:
                 break
-            if self.time_only:  # the triggers read the clock alone: no need for the state
-                y_mid = y_lo.copy()
-                if self.clock >= 0:
-                    y_mid[self.clock] = mid
-            else:
-                y_mid = self.integrate(p, y_lo, t_lo, [mid])[0]
+            y_mid = self.integrate(p, y_lo, t_lo, [mid])[0]
             if np.any(self.triggers(y_mid, p)[0] != prev):
                 t_hi, y_hi = mid, y_mid
             else:
                 t_lo, y_lo = mid, y_mid
-        if self.time_only and t_hi != t_start:
+        return t_hi, y_hi
+
+    def _locate_in_time(self, t_lo, y_lo, t_hi, y_hi, p, prev):
+        """The same for triggers that read only the clock and parameters.
+
+        Each pass scores a fan of times at once (no integration), narrowing the bracket 16-fold.
+        """
+        t_start, y_start = t_lo, y_lo
+        fan = np.repeat(y_lo[None, :], _FAN, axis=0)
+        while t_hi - t_lo > _RESOLUTION * max(1.0, abs(t_hi)):
+            times = np.linspace(t_lo, t_hi, _FAN + 2)[1:-1]
+            fan[:, self.clock] = times
+            hits = np.flatnonzero((self.triggers(fan, p) != prev).any(axis=1))
+            new_lo = times[hits[0] - 1] if hits.size and hits[0] > 0 else (t_lo if hits.size else times[-1])
+            new_hi = times[hits[0]] if hits.size else t_hi
+            if new_lo == t_lo and new_hi == t_hi:
+                break  # round-off: the bracket cannot shrink
+            t_lo, t_hi = new_lo, new_hi
+        if t_hi != t_start:
             y_hi = self.integrate(p, y_start, t_start, [t_hi])[0]
         return t_hi, y_hi
 
