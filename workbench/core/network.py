@@ -431,7 +431,9 @@ class ReactionNetwork:
                     stoi_val.append(float(change))
             stoi_ptr[j + 1] = len(stoi_sp)
         code = ex.compile_programs(programs)
-        return kin.NetworkArrays(
+        # a distinct type for networks with expression laws: see kin.ExpressionNetworkArrays
+        arrays_type = kin.ExpressionNetworkArrays if programs else kin.NetworkArrays
+        return arrays_type(
             kind=kind,
             par=par,
             mod=mod,

@@ -21,8 +21,24 @@ from .sensitivity import integrate_with_sensitivities
 __all__ = ["entry_points", "kernel_dispatchers", "warmup"]
 
 
-def _zoo() -> ReactionNetwork:
-    """A small network that uses every rate-law kind, compartments and a constant species."""
+def _zoo(with_expression: bool = True) -> ReactionNetwork:
+    """A small network that uses every rate-law kind, compartments and a constant species.
+
+    Without the expression law it is a built-in network: the kernels compile separately for
+    the two array types (see ``kinetics.ExpressionNetworkArrays``).
+    """
+    expression = [
+        (
+            "C -> A",
+            Expression(
+                (
+                    "*",
+                    ("sym", "k1"),
+                    ("select", ("gt", ("sym", "C"), ("num", 0.0)), ("sym", "C"), ("exp", ("sym", "A"))),
+                )
+            ),
+        )
+    ]
     return ReactionNetwork(
         species={
             "A": Species(1.0, "c1"),
@@ -41,29 +57,22 @@ def _zoo() -> ReactionNetwork:
             ("A -> B", Flow("q", "kp")),
             ("A + B ->", QuasiEquilibrium("k1", "km", "A", "B")),
             ("B ->", QuasiEquilibrium("k2", "km", "B", "A", form="free")),
-            (
-                "C -> A",
-                Expression(
-                    (
-                        "*",
-                        ("sym", "k1"),
-                        ("select", ("gt", ("sym", "C"), ("num", 0.0)), ("sym", "C"), ("exp", ("sym", "A"))),
-                    )
-                ),
-            ),
+            *(expression if with_expression else []),
         ],
     )
 
 
 def entry_points() -> Iterator[tuple[str, Callable[[], object]]]:
     """(name, thunk) pairs that exercise each kernel the library calls from Python."""
-    net = _zoo()
+    net = _zoo(with_expression=False)
+    imported = _zoo()  # the same with an expression law, as SBML imports have
     y = net.initial_vector()
     doses = [Bolus("A", 1.0, 0.5), Infusion("B", rate=1.0, duration=1.0, start=0.2)]
-    yield "integrate_network", lambda: net.simulate(t_end=2.0, n_points=5, doses=doses, method="auto")
-    yield "reaction_rates", lambda: net.rates(y)
-    yield "network_rhs", lambda: net.rhs(y)
-    yield "network_jacobian", lambda: net.jacobian(y)
+    both = (net, imported)
+    yield "integrate_network", lambda: [n.simulate(t_end=2.0, n_points=5, doses=doses, method="auto") for n in both]
+    yield "reaction_rates", lambda: [n.rates(y) for n in both]
+    yield "network_rhs", lambda: [n.rhs(y) for n in both]
+    yield "network_jacobian", lambda: [n.jacobian(y) for n in both]
     yield "qe_complex", lambda: kinetics.qe_complex(1.0, 2.0, 0.5)
     yield (
         "run_programs",
@@ -77,13 +86,21 @@ def entry_points() -> Iterator[tuple[str, Callable[[], object]]]:
         parameters={"k": 2.0, "g": 1.0, "v": 1.0, "K": 1.0, "n": 2.0},
         reactions=[("G -> G + M", "k"), ("M ->", "g"), ("-> M", Hill("v", "K", "n", regulator="M"))],
     )
-    yield "ssa_ensemble", lambda: [counts.ssa(1.0, 3, 4, seed=0, method=m) for m in ("direct", "tau_leap")]
+    counted = ReactionNetwork(
+        species={"X": 0.0},
+        parameters={"b": 2.0, "d": 1.0},
+        reactions=[("-> X", Expression(("sym", "b"))), ("X ->", Expression(("*", ("sym", "d"), ("sym", "X"))))],
+    )
+    yield (
+        "ssa_ensemble",
+        lambda: [n.ssa(1.0, 3, 4, seed=0, method=m) for m in ("direct", "tau_leap") for n in (counts, counted)],
+    )
     yield "cle_ensemble", lambda: counts.cle(1.0, 3, 4, seed=0)
-    yield "network_dfdp", lambda: kinetics.network_dfdp(
-        net.arrays, net.parameter_vector(), np.zeros(y.size), y, np.empty(len(net.reactions)), np.empty(y.size),
-        np.empty((y.size, net.parameter_vector().size)),
-    )  # fmt: skip
-    yield "integrate_sensitivities", lambda: _sensitivities(net, doses)
+    yield "network_dfdp", lambda: [kinetics.network_dfdp(
+        n.arrays, n.parameter_vector(), np.zeros(y.size), y, np.empty(len(n.reactions)), np.empty(y.size),
+        np.empty((y.size, n.parameter_vector().size)),
+    ) for n in both]  # fmt: skip
+    yield "integrate_sensitivities", lambda: [_sensitivities(n, doses) for n in both]
     yield from _continuation(counts)
     yield from _tissue()
     yield from _batch(net, doses)
