@@ -13,6 +13,7 @@ from stats import Z, chi_square_pvalue, se_mean, se_variance
 import workbench as wb
 from workbench.core import expression as ex
 from workbench.core import kinetics
+from workbench.core.ensemble import run_cle, run_ssa, stochastic_arrays
 from workbench.core.ratelaws import Expression, Hill, MichaelisMenten
 from workbench.errors import ModelError
 
@@ -660,6 +661,63 @@ def test_expression_law_equals_the_builtin_law(case):
         dfdp = _dfdp(builtin, y)
         assert np.any(dfdp[:, builtin.parameter_names.index("W")] != 0.0)  # the reaction volume counts
         np.testing.assert_allclose(_dfdp(expression, y), dfdp, rtol=1e-12, atol=1e-12 * np.abs(dfdp).max())
+
+
+def test_only_expression_networks_carry_bytecode():
+    """Built-in networks compile to a tuple without the ex_* fields (each costs every kernel
+    call); networks with an Expression law to one with NetworkArrays' fields, then the bytecode."""
+    builtin, expression = _pair("mass action")
+    assert type(builtin.arrays) is kinetics.NetworkArrays
+    assert type(expression.arrays) is kinetics.ExpressionNetworkArrays
+    assert not [f for f in kinetics.NetworkArrays._fields if f.startswith("ex_")]
+    assert all(f.startswith("ex_") for f in kinetics.EXPRESSION_FIELDS)
+    assert kinetics.ExpressionNetworkArrays._fields == (*kinetics.NetworkArrays._fields, *kinetics.EXPRESSION_FIELDS)
+
+
+def _as_expression_arrays(arrays):
+    """A built-in network's arrays as the expression type, with no programs."""
+    none = np.zeros(0, dtype=np.int64)
+    ptr = np.zeros(len(arrays.kind) + 1, dtype=np.int64)
+    return kinetics.ExpressionNetworkArrays(
+        *arrays, ex_ptr=np.zeros(1, dtype=np.int64), ex_op=none, ex_arg=none, ex_val=np.zeros(0),
+        ex_depth=np.zeros(1, dtype=np.int64), ex_dep_ptr=ptr, ex_dep_var=none, ex_dep_prog=none,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(NETWORK_CASES))
+def test_both_tuple_types_give_identical_results(case):
+    """The kernels compiled for each tuple type agree bit for bit on a built-in network:
+    rates, rhs, Jacobian, df/dp, SSA (direct and tau-leaping) and CLE ensembles."""
+    net, _ = _pair(case)
+    p = net.parameter_vector()
+    n = len(net.species)
+    y = np.random.default_rng(3).uniform(0.2, 4.0, n)
+    times = np.linspace(0.0, 2.0, 5)
+    common = dict(t0=0.0, n_runs=8, seed=11, volume=20.0, threads=None)
+    outputs = []
+    for arrays in (net.arrays, _as_expression_arrays(net.arrays)):
+        v, dy, jac, dfdp = np.empty(len(net.reactions)), np.empty(n), np.empty((n, n)), np.empty((n, p.size))
+        kinetics.network_rhs(arrays, p, np.zeros(n), y, v, dy)
+        kinetics.network_jacobian(arrays, p, y, jac)
+        kinetics.network_dfdp(arrays, p, np.zeros(n), y, np.empty(len(net.reactions)), np.empty(n), dfdp)
+        ssa = [
+            run_ssa(arrays, stochastic_arrays(arrays, n), net.species, p, net.initial_vector(), times,
+                    method=method, epsilon=0.03, max_events=10**6, **common).counts
+            for method in ("direct", "tau_leap")
+        ]  # fmt: skip
+        cle = run_cle(arrays, net.species, p, net.initial_vector(), times, dt=0.01, **common).counts
+        outputs.append([v, dy, jac, dfdp, *ssa, cle])
+    for a, b in zip(*outputs, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_cle_with_an_expression_law_follows_the_builtin_law():
+    """The CLE with an Expression law runs like the built-in law (same seed, same noise)."""
+    builtin, expression = _pair("michaelis-menten")
+    a = builtin.cle(2.0, 5, n_runs=6, seed=4, volume=20.0, dt=0.01)
+    b = expression.cle(2.0, 5, n_runs=6, seed=4, volume=20.0, dt=0.01)
+    assert np.ptp(a.counts[:, :, 0]) > 1.0  # the copy numbers move
+    np.testing.assert_allclose(b.counts, a.counts, rtol=1e-9)
 
 
 @pytest.mark.parametrize("method", ["dopri5", "rodas4"])

@@ -73,7 +73,8 @@ def default_parameters(model: Model | ReactionNetwork) -> list[str]:
     arrays = net.arrays
     used = np.zeros(g.shape[0], dtype=bool)  # network parameters some reaction or volume reads
     built_in = arrays.kind != kin.EXPRESSION  # an expression law's par[j, 0] is its program
-    read_by_expressions = -arrays.ex_dep_var[arrays.ex_dep_var < 0] - 1
+    dep_var = getattr(arrays, "ex_dep_var", np.empty(0, dtype=np.int64))  # only expression networks have it
+    read_by_expressions = -dep_var[dep_var < 0] - 1
     for indices in (arrays.par[built_in].ravel(), arrays.vol, arrays.sp_vol, read_by_expressions):
         used[indices[indices >= 0]] = True
     acts = np.any(g[used] != 0, axis=0) | np.any(s0 != 0, axis=0) | np.any(ev_dval != 0, axis=0)

@@ -29,7 +29,7 @@ class StochasticArrays:
         self.hor = hor
 
 
-def stochastic_arrays(arrays: kin.NetworkArrays, n_species: int) -> StochasticArrays:
+def stochastic_arrays(arrays: kin.NetworkArrays | kin.ExpressionNetworkArrays, n_species: int) -> StochasticArrays:
     """Dependency graph, integer stoichiometry and highest reactant orders of a network.
 
     Raises
@@ -44,7 +44,7 @@ def stochastic_arrays(arrays: kin.NetworkArrays, n_species: int) -> StochasticAr
     hor = np.zeros(n_species, dtype=np.int64)
     for j in range(n_r):
         read = set(arrays.reac_sp[arrays.reac_ptr[j] : arrays.reac_ptr[j + 1]].tolist())
-        if arrays.kind[j] == kin.EXPRESSION:
+        if arrays.kind[j] == kin.EXPRESSION:  # so arrays is an ExpressionNetworkArrays
             deps = arrays.ex_dep_var[arrays.ex_dep_ptr[j] : arrays.ex_dep_ptr[j + 1]]
             read |= {int(s) for s in deps if s >= 0}
             for s in deps:
@@ -79,7 +79,7 @@ def stochastic_arrays(arrays: kin.NetworkArrays, n_species: int) -> StochasticAr
     return StochasticArrays(aff_ptr, aff_idx, arrays.stoi_val.astype(np.int64), hor)
 
 
-def _sizes(arrays: kin.NetworkArrays, p: np.ndarray, volume: float, n_species: int):
+def _sizes(arrays: kin.NetworkArrays | kin.ExpressionNetworkArrays, p: np.ndarray, volume: float, n_species: int):
     """Molecules per concentration unit of each species, and mass-action prefactors."""
     vols = np.array([1.0 if arrays.sp_vol[i] < 0 else p[arrays.sp_vol[i]] for i in range(n_species)])
     omega_sp = volume * vols
@@ -133,7 +133,7 @@ def _with_threads(threads: int | None, call):
 
 
 def run_ssa(
-    arrays: kin.NetworkArrays,
+    arrays: kin.NetworkArrays | kin.ExpressionNetworkArrays,
     sarrays: StochasticArrays,
     species: Sequence[str],
     p: np.ndarray,
@@ -182,7 +182,7 @@ def run_ssa(
 
 
 def run_cle(
-    arrays: kin.NetworkArrays,
+    arrays: kin.NetworkArrays | kin.ExpressionNetworkArrays,
     species: Sequence[str],
     p: np.ndarray,
     y0: np.ndarray,

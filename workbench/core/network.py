@@ -333,7 +333,7 @@ class ReactionNetwork:
             )
         return self._param_ref(self.compartments[compartment], f"compartment {compartment!r}", "volume", positive=True)
 
-    def _compile(self) -> kin.NetworkArrays:
+    def _compile(self) -> kin.NetworkArrays | kin.ExpressionNetworkArrays:
         n_r = len(self.reactions)
         kind = np.zeros(n_r, dtype=np.int64)
         par = np.full((n_r, 3), -1, dtype=np.int64)
@@ -430,10 +430,7 @@ class ReactionNetwork:
                     stoi_sp.append(self._species_ref(sp_name, where))
                     stoi_val.append(float(change))
             stoi_ptr[j + 1] = len(stoi_sp)
-        code = ex.compile_programs(programs)
-        # a distinct type for networks with expression laws: see kin.ExpressionNetworkArrays
-        arrays_type = kin.ExpressionNetworkArrays if programs else kin.NetworkArrays
-        return arrays_type(
+        arrays = kin.NetworkArrays(
             kind=kind,
             par=par,
             mod=mod,
@@ -445,6 +442,14 @@ class ReactionNetwork:
             stoi_sp=np.array(stoi_sp, dtype=np.int64),
             stoi_val=np.array(stoi_val, dtype=np.float64),
             sp_vol=sp_vol,
+        )
+        if not programs:
+            return arrays
+        # a distinct type, with the bytecode, for networks with expression laws: see
+        # kin.ExpressionNetworkArrays
+        code = ex.compile_programs(programs)
+        return kin.ExpressionNetworkArrays(
+            *arrays,
             ex_ptr=code.ptr,
             ex_op=code.op,
             ex_arg=code.arg,

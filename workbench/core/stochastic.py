@@ -31,8 +31,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .expression import run_program
-from .kinetics import EXPRESSION, FLOW, MASS_ACTION, expression_rate, saturable_rate
+from .kinetics import EXPRESSION, FLOW, MASS_ACTION, expression_depth, expression_rate, saturable_rate
 from .random import exponential, normal, poisson, uniform
 
 # Status codes of a run.
@@ -189,8 +188,9 @@ def _run(
         x[i] = x0[i]
     a = np.zeros(n_r)
     conc = np.empty(n_sp)  # concentrations, for expression rate laws
-    has_expressions = net.ex_depth[0] > 0
-    stack = np.empty(max(net.ex_depth[0], 1))
+    # both compile-time constants for a built-in network (see kinetics.expression_depth)
+    has_expressions = expression_depth(net) > 0
+    stack = np.empty(expression_depth(net))
     s0 = state[0]
     s1 = state[1]
     s2 = state[2]
@@ -222,10 +222,7 @@ def _run(
                     for f in range(net.reac_ord[m]):
                         w *= count - f
             elif kind == EXPRESSION:
-                r = net.par[j, 0]
-                w = omega * run_program(
-                    net.ex_op, net.ex_arg, net.ex_val, net.ex_ptr[r], net.ex_ptr[r + 1], conc, p, stack
-                )
+                w = omega * expression_rate(net, j, p, conc, stack)
             else:
                 sa = net.mod[j, 0]
                 sb = net.mod[j, 1]
@@ -402,6 +399,7 @@ def _cle_run(net, p, omega, omega_sp, x0, t0, t_out, dt, stop, state, out):
     y = np.empty(n_sp)
     conc = np.empty(n_sp)
     v = np.empty(n_r)
+    stack = np.empty(expression_depth(net))  # for expression laws, shared by every step
     s0 = state[0]
     s1 = state[1]
     s2 = state[2]
@@ -430,7 +428,7 @@ def _cle_run(net, p, omega, omega_sp, x0, t0, t_out, dt, stop, state, out):
                     for m in range(net.reac_ptr[j], net.reac_ptr[j + 1]):
                         w /= omega_sp[net.reac_sp[m]] ** net.reac_ord[m]
                 elif kind == EXPRESSION:
-                    w = omega * expression_rate(net, j, p, conc)  # the CLE: once per step, not per event
+                    w = omega * expression_rate(net, j, p, conc, stack)
                 else:
                     sb = net.mod[j, 1]
                     q1 = 1.0 if net.par[j, 1] < 0 else p[net.par[j, 1]]

@@ -95,7 +95,7 @@ def entry_points() -> Iterator[tuple[str, Callable[[], object]]]:
         "ssa_ensemble",
         lambda: [n.ssa(1.0, 3, 4, seed=0, method=m) for m in ("direct", "tau_leap") for n in (counts, counted)],
     )
-    yield "cle_ensemble", lambda: counts.cle(1.0, 3, 4, seed=0)
+    yield "cle_ensemble", lambda: [n.cle(1.0, 3, 4, seed=0) for n in (counts, counted)]
     yield "network_dfdp", lambda: [kinetics.network_dfdp(
         n.arrays, n.parameter_vector(), np.zeros(y.size), y, np.empty(len(n.reactions)), np.empty(y.size),
         np.empty((y.size, n.parameter_vector().size)),
