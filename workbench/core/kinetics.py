@@ -103,8 +103,7 @@ EXPRESSION_FIELDS = ("ex_ptr", "ex_op", "ex_arg", "ex_val", "ex_depth", "ex_dep_
 # Built from NetworkArrays' fields, so the two cannot drift apart (a NamedTuple cannot subclass
 # another to add fields).
 ExpressionNetworkArrays = NamedTuple(
-    "ExpressionNetworkArrays",
-    [*NetworkArrays.__annotations__.items(), *((name, np.ndarray) for name in EXPRESSION_FIELDS)],
+    "ExpressionNetworkArrays", [(name, np.ndarray) for name in (*NetworkArrays._fields, *EXPRESSION_FIELDS)]
 )
 ExpressionNetworkArrays.__doc__ = """:class:`NetworkArrays` of a network with :data:`EXPRESSION` rate laws.
 
