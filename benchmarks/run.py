@@ -14,7 +14,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-BENCHMARKS = ["tmdd_ode", "ssa", "analyses", "tissue", "views", "first_plot", "population", "sbml_import"]
+BENCHMARKS = [
+    "tmdd_ode",
+    "kernel_calls",
+    "ssa",
+    "analyses",
+    "tissue",
+    "views",
+    "first_plot",
+    "population",
+    "sbml_import",
+]
 
 
 def main(argv: list[str]) -> int:
