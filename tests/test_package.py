@@ -66,9 +66,13 @@ def test_every_kernel_is_disk_cached_with_the_numpy_error_model(name, dispatcher
 
 
 def test_a_fresh_process_loads_every_kernel_from_the_cache():
-    run_python("from workbench.core.warmup import warmup; warmup(progress=None)")
+    run_python(
+        "from workbench.core.warmup import warmup; warmup(progress=None)\n"
+        "from workbench.sbml.reader import warm_event_loop; warm_event_loop()"
+    )
     out = run_python(
         """
+        DATA = "__DATA__"
         import json
         import workbench as wb
         from workbench.core.warmup import kernel_dispatchers
@@ -87,8 +91,14 @@ def test_a_fresh_process_loads_every_kernel_from_the_cache():
         wb.fim(wb.TMDD(), ["D"], [10.0, 20.0])
         wb.continuation(wb.AutoActivation(), "gamma", (0.3, 3.0))
         misses = {name: len(d.stats.cache_misses) for name, d in kernel_dispatchers().items()}
+        from workbench.sbml import events
+        from workbench.sbml.reader import warm_event_loop
+        wb.load_sbml(DATA).simulate()
+        warm_event_loop()  # a single run and an ensemble
+        misses["sbml event loop"] = len(events._simulate_seeded.stats.cache_misses)
+        misses["sbml event ensemble"] = len(events._simulate_runs.stats.cache_misses)
         print(json.dumps(misses))
-        """
+        """.replace("__DATA__", str(Path(__file__).parent / "data" / "enzyme_inhibition.xml"))
     )
     misses = json.loads(out.strip().splitlines()[-1])
     assert misses == dict.fromkeys(misses, 0), misses

@@ -18,6 +18,10 @@ A tree is a nested tuple whose first item names the node:
     a resolved symbol: entry ``i`` of the state, entry ``k`` of the parameter vector.
 ``(op, a)`` / ``(op, a, b)`` / ``("select", condition, a, b)``
     an operation from :data:`UNARY` or :data:`BINARY`, or a conditional.
+``(distribution, a, ...)``
+    a random draw from a distribution of :data:`RANDOM` (the functions of SBML's ``distrib``
+    package), with its parameters and optionally truncation bounds; evaluated with numba's
+    per-thread generator, so only where a value is drawn once (an event assignment).
 
 Booleans are numbers: 1.0 is true, 0.0 is false, and any non-zero value is true.
 """
@@ -34,15 +38,20 @@ from ..errors import ModelError
 
 __all__ = [
     "BINARY",
+    "RANDOM",
     "UNARY",
     "Programs",
     "compile_programs",
     "derivative",
+    "draw_arities",
     "evaluate",
+    "is_random",
     "resolve",
     "run_all",
     "run_program",
+    "run_program_with_draws",
     "run_programs",
+    "seed_draws",
     "simplify",
     "substitute",
     "symbols",
@@ -61,6 +70,7 @@ SIN, COS, TAN, ASIN, ACOS, ATAN = 38, 39, 40, 41, 42, 43
 SINH, COSH, TANH, ASINH, ACOSH, ATANH = 44, 45, 46, 47, 48, 49
 NOT, FACTORIAL, SIGN = 50, 51, 52
 SELECT = 60  # pops else, then, condition
+DRAW = 70  # pops val (as an integer) arguments, pushes a draw from distribution arg
 
 BINARY = {
     "+": ADD,
@@ -108,6 +118,24 @@ UNARY = {
     "factorial": FACTORIAL,
     "sign": SIGN,
 }
+#: Random draws: distribution -> (its code, number of parameters). Each also takes two more
+#: arguments, truncation bounds (in either order); ``laplace`` takes its scale alone too.
+RANDOM = {
+    "normal": (0, 2),
+    "uniform": (1, 2),
+    "bernoulli": (2, 1),
+    "binomial": (3, 2),
+    "cauchy": (4, 2),
+    "chisquare": (5, 1),
+    "exponential": (6, 1),
+    "gamma": (7, 2),
+    "laplace": (8, 2),
+    "lognormal": (9, 2),
+    "poisson": (10, 1),
+    "rayleigh": (11, 1),
+}
+#: Draws outside the truncation bounds are rejected; after this many the draw is NaN.
+MAX_REJECTIONS = 1_000_000
 _BOOLEAN_OPS = {"lt", "le", "gt", "ge", "eq", "ne", "and", "or", "xor", "not"}
 # piecewise constant: derivative zero almost everywhere (factorial: MathML defines it on the
 # non-negative integers only, though it is evaluated as gamma(a + 1))
@@ -115,6 +143,9 @@ _STEP_OPS = {"floor", "ceil", "factorial", "sign", "quotient"}
 
 
 # --- the stack machine ----------------------------------------------------------------------
+# Not inlined into the interpreter, though a call in its loop stops numba pruning the arrays'
+# reference counts (110 ns a program run instead of 1.4 ns): inlined, every kernel that runs
+# bytecode grows so much that compiling them all takes three times as long (measured 430 s).
 @njit(cache=True, error_model="numpy", nogil=True)
 def _unary(o, a):
     if o == NEG:
@@ -207,15 +238,72 @@ def _binary(o, a, b):
     return math.nan
 
 
-# inlined: its callers loop over many programs, and a call per program would cost the
-# arrays' reference counts each time
-@njit(cache=True, error_model="numpy", nogil=True, inline="always")
-def run_program(op, arg, val, start, stop, y, p, stack):
-    """Run instructions ``start:stop`` on state ``y`` and parameters ``p``; return the value.
+@njit(cache=True, error_model="numpy", nogil=True)
+def seed_draws(seed):
+    """Seed the random draws of compiled code on the calling thread (numba's generator)."""
+    np.random.seed(seed)
 
-    ``stack`` is a work array at least as deep as the program needs (see :class:`Programs`).
-    Arithmetic follows IEEE rules (a division by zero gives an infinity, never an exception).
-    """
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _sample(code, a, b):
+    """One draw from distribution ``code`` of :data:`RANDOM` with parameters ``a``, ``b``."""
+    if code == 0:
+        return np.random.normal(a, b) if b >= 0.0 else math.nan
+    if code == 1:
+        return np.random.uniform(a, b) if a <= b else math.nan
+    if code == 2:
+        return (1.0 if np.random.random() < a else 0.0) if 0.0 <= a <= 1.0 else math.nan
+    if code == 3:
+        if not (a >= 0.0 and a == math.floor(a) and 0.0 <= b <= 1.0):
+            return math.nan
+        return float(np.random.binomial(int(a), b))
+    if code == 4:
+        return a + b * np.random.standard_cauchy() if b > 0.0 else math.nan
+    if code == 5:
+        return np.random.chisquare(a) if a > 0.0 else math.nan
+    if code == 6:
+        return np.random.exponential(1.0 / a) if a > 0.0 else math.nan
+    if code == 7:
+        return np.random.gamma(a, b) if a > 0.0 and b > 0.0 else math.nan
+    if code == 8:
+        return np.random.laplace(a, b) if b > 0.0 else math.nan
+    if code == 9:
+        return np.random.lognormal(a, b) if b >= 0.0 else math.nan
+    if code == 10:
+        return float(np.random.poisson(a)) if a >= 0.0 else math.nan
+    if code == 11:
+        return np.random.rayleigh(a) if a > 0.0 else math.nan
+    return math.nan
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _draw(code, n_args, a, b, c, d):
+    """A draw with ``n_args`` arguments ``a, b, c, d`` (unused ones NaN): see :data:`RANDOM`."""
+    n_parameters = 1 if code == 2 or code == 5 or code == 6 or code == 10 or code == 11 else 2  # noqa: PLR1714
+    if code == 8 and (n_args == 1 or n_args == 3):  # noqa: PLR1714 (laplace(scale[, min, max]))
+        a, b, c, d = 0.0, a, b, c
+        n_args += 1
+    if n_args == n_parameters:
+        return _sample(code, a, b)
+    lower, upper = (c, d) if n_parameters == 2 else (b, c)
+    if lower > upper:
+        lower, upper = upper, lower
+    if not lower <= upper:  # NaN bounds
+        return math.nan
+    for _ in range(MAX_REJECTIONS):
+        x = _sample(code, a, b)
+        if math.isnan(x):
+            return x
+        if lower <= x <= upper:
+            return x
+    return math.nan
+
+
+# inlined: its callers loop over many programs, and a call per program would cost the
+# arrays' reference counts each time. ``draws`` is a constant at every call site, so the draw
+# branch (whose call would cost the same) is compiled only into run_program_with_draws.
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def _interpret(op, arg, val, start, stop, y, p, stack, draws):
     top = -1
     for q in range(start, stop):
         o = op[q]
@@ -246,9 +334,37 @@ def run_program(op, arg, val, start, stop, y, p, stack):
         elif o < NEG:
             top -= 1
             stack[top] = _binary(o, stack[top], stack[top + 1])
+        elif o == DRAW:
+            n_args = int(val[q])
+            top -= n_args - 1
+            if draws:
+                a = stack[top]
+                b = stack[top + 1] if n_args > 1 else math.nan
+                c = stack[top + 2] if n_args > 2 else math.nan
+                d = stack[top + 3] if n_args > 3 else math.nan
+                stack[top] = _draw(arg[q], n_args, a, b, c, d)
+            else:
+                stack[top] = math.nan
         else:
             stack[top] = _unary(o, stack[top])
     return stack[0]
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def run_program(op, arg, val, start, stop, y, p, stack):
+    """Run instructions ``start:stop`` on state ``y`` and parameters ``p``; return the value.
+
+    ``stack`` is a work array at least as deep as the program needs (see :class:`Programs`).
+    Arithmetic follows IEEE rules (a division by zero gives an infinity, never an exception).
+    Random draws give NaN here: they belong in :func:`run_program_with_draws`.
+    """
+    return _interpret(op, arg, val, start, stop, y, p, stack, False)
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def run_program_with_draws(op, arg, val, start, stop, y, p, stack):
+    """:func:`run_program` that also draws random numbers (numba's per-thread generator)."""
+    return _interpret(op, arg, val, start, stop, y, p, stack, True)
 
 
 # --- trees ----------------------------------------------------------------------------------
@@ -332,12 +448,30 @@ def _is_num(node: tuple, value: float | None = None) -> bool:
     return node[0] == "num" and (value is None or node[1] == value)
 
 
+def draw_arities(name: str) -> tuple[int, ...]:
+    """The numbers of arguments the draw ``name`` of :data:`RANDOM` takes."""
+    n_parameters = RANDOM[name][1]
+    return (1, 2, 3, 4) if name == "laplace" else (n_parameters, n_parameters + 2)
+
+
+def is_random(tree: tuple) -> bool:
+    """Whether ``tree`` draws a random number anywhere."""
+    if tree[0] in RANDOM:
+        return True
+    return tree[0] not in ("num", "sym", "y", "p") and any(is_random(child) for child in tree[1:])
+
+
 def simplify(tree: tuple) -> tuple:
-    """Fold constants and drop identities (``x + 0``, ``1 * x``, ``x ^ 1``, ...)."""
+    """Fold constants and drop identities (``x + 0``, ``1 * x``, ``x ^ 1``, ...).
+
+    Random draws are never folded: each evaluation draws anew.
+    """
     head = tree[0]
     if head in ("num", "sym", "y", "p"):
         return tree
     children = tuple(simplify(child) for child in tree[1:])
+    if head in RANDOM:
+        return (head, *children)
     if all(_is_num(c) for c in children):
         return num(evaluate((head, *children), {}))
     if head == "select":
@@ -411,6 +545,8 @@ def _d(t: tuple, var: tuple) -> tuple:
         return ("select", t[1], _d(t[2], var), _d(t[3], var))
     if head in _BOOLEAN_OPS or head in _STEP_OPS:
         return ZERO
+    if head in RANDOM:
+        raise ModelError(f"a random draw ({head}) has no derivative")
     if head in UNARY:
         a = t[1]
         da = _d(a, var)
@@ -510,6 +646,14 @@ def _emit(tree: tuple, code: list[tuple[int, int, float]]) -> int:
         depth = _emit(tree[1], code)
         code.append((UNARY[head], 0, 0.0))
         return depth
+    if head in RANDOM:
+        n_args = len(tree) - 1
+        allowed = draw_arities(head)
+        if n_args not in allowed:
+            raise ModelError(f"{head} takes {' or '.join(map(str, allowed))} arguments, got {n_args}")
+        depths = [_emit(child, code) + i for i, child in enumerate(tree[1:])]
+        code.append((DRAW, RANDOM[head][0], float(n_args)))
+        return max(depths)
     if head in BINARY:
         depth = max(_emit(tree[1], code), _emit(tree[2], code) + 1)
         code.append((BINARY[head], 0, 0.0))
@@ -577,7 +721,7 @@ def run_programs(ptr, op, arg, val, depth, rows, p, out):
     for r in range(rows.shape[0]):
         y = rows[r]
         for k in range(ptr.shape[0] - 1):
-            out[r, k] = run_program(op, arg, val, ptr[k], ptr[k + 1], y, p, stack)
+            out[r, k] = run_program_with_draws(op, arg, val, ptr[k], ptr[k + 1], y, p, stack)
 
 
 def run_all(programs: Programs, rows: np.ndarray, p: np.ndarray) -> np.ndarray:

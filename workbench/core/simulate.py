@@ -8,7 +8,7 @@ from ..errors import ModelError, SolverError
 from . import control, ode
 from .kinetics import NetworkArrays
 
-__all__ = ["METHODS", "integrate"]
+__all__ = ["METHODS", "check_solver_options", "integrate"]
 
 METHODS = tuple(ode.METHODS)
 
@@ -59,6 +59,26 @@ def _explain(status: int, t_reached: float, method: str, rtol: float, atol: floa
     )
 
 
+def check_solver_options(method: str, rtol: float, atol: float, max_steps: int) -> int:
+    """Validate the solver's options; return the method's kernel code.
+
+    Raises
+    ------
+    ModelError
+        For an unknown method, tolerances out of range or a step limit that is not a
+        positive integer.
+    """
+    if method not in ode.METHODS:
+        raise ModelError(f"unknown method {method!r}; choose one of {list(ode.METHODS)}")
+    if not (np.isfinite(rtol) and 1e-14 <= rtol < 1):
+        raise ModelError(f"rtol must be in [1e-14, 1), got {rtol}")
+    if not (np.isfinite(atol) and atol > 0):
+        raise ModelError(f"atol must be positive, got {atol}")
+    if int(max_steps) != max_steps or max_steps < 1:
+        raise ModelError(f"max_steps must be a positive integer, got {max_steps}")
+    return ode.METHODS[method]
+
+
 def integrate(
     arrays: NetworkArrays,
     p: np.ndarray,
@@ -81,16 +101,9 @@ def integrate(
     SolverError
         When the solver cannot reach the last output time.
     """
-    if method not in ode.METHODS:
-        raise ModelError(f"unknown method {method!r}; choose one of {list(ode.METHODS)}")
     rtol = float(rtol)
     atol = float(atol)
-    if not (np.isfinite(rtol) and 1e-14 <= rtol < 1):
-        raise ModelError(f"rtol must be in [1e-14, 1), got {rtol}")
-    if not (np.isfinite(atol) and atol > 0):
-        raise ModelError(f"atol must be positive, got {atol}")
-    if int(max_steps) != max_steps or max_steps < 1:
-        raise ModelError(f"max_steps must be a positive integer, got {max_steps}")
+    check_solver_options(method, rtol, atol, max_steps)
     out = np.zeros((times.size, y0.size))
     info = np.zeros(ode.N_INFO)
     ev_t, ev_sp, ev_kind, ev_val = events

@@ -136,7 +136,9 @@ def read_description(source: str | Path) -> Description:
         package = doc.getPlugin(i).getPackageName()
         if package == "l3v2extendedmath":  # libsbml's name for L3v2 core math, not a package
             continue
-        raise UnsupportedSBMLError(f"package {package}", "only SBML core is simulated")
+        if package == "distrib" and "<distrib:" not in libsbml.writeSBMLToString(doc):
+            continue  # only its draw functions, which the math translation places
+        raise UnsupportedSBMLError(f"package {package}", "only SBML core and distrib's draws are simulated")
     model = doc.getModel()
     level, version = doc.getLevel(), doc.getVersion()
     if level < 3:

@@ -75,6 +75,9 @@ _NARY = {
     libsbml.AST_FUNCTION_MAX: "max",
     libsbml.AST_FUNCTION_MIN: "min",
 }
+#: The ``distrib`` package's draws (csymbols), as :data:`workbench.core.expression.RANDOM` names.
+_DISTRIBUTIONS = {getattr(libsbml, f"AST_DISTRIB_FUNCTION_{name.upper()}"): name for name in ex.RANDOM}
+
 #: The value SBML Level 3 fixes for csymbol avogadro (the SBML Test Suite expects it in L3v2 too).
 AVOGADRO = 6.02214179e23
 
@@ -208,6 +211,12 @@ def ast_to_tree(
             if not args:
                 raise SBMLError(f"{where}: {_NARY[kind]} needs arguments")
             return _fold(_NARY[kind], args, ex.ZERO)
+        if kind in _DISTRIBUTIONS:
+            name = _DISTRIBUTIONS[kind]
+            if len(args) not in ex.draw_arities(name):
+                arities = " or ".join(map(str, ex.draw_arities(name)))
+                raise SBMLError(f"{where}: {name} takes {arities} arguments, got {len(args)}")
+            return (name, *args)
         if kind == libsbml.AST_FUNCTION_PIECEWISE:
             otherwise = args[-1] if len(args) % 2 == 1 else ex.num(math.nan)
             tree = otherwise

@@ -83,6 +83,7 @@ class Translation:
         for target in (*desc.assignment_rules, *desc.rate_rules, *desc.initial_assignments):
             if target not in symbols:
                 raise SBMLError(f"a rule or initial assignment sets {target!r}, which is not declared")
+        _check_draws(desc)
         self.derived = set(desc.assignment_rules)
         self.states: list[str] = [s for s, sym in symbols.items() if sym.kind == "species" and s not in self.derived]
         self.states += [s for s in desc.rate_rules if symbols[s].kind in ("parameter", "compartment", "reference")]
@@ -446,6 +447,20 @@ class Translation:
             has_priority=np.array([e.priority is not None for e in d.events], dtype=bool),
             concentration=np.array(concentration, dtype=bool),
         )
+
+
+def _check_draws(desc: Description) -> None:
+    """Random draws (``distrib``) are values drawn once: only event assignments may hold them."""
+    places = [(f"kinetic law of {r.id!r}", r.law) for r in desc.reactions if r.law is not None]
+    rules = (*desc.assignment_rules.items(), *desc.rate_rules.items())
+    places += [(f"rule for {name!r}", tree) for name, tree in rules]
+    places += [(f"initial assignment to {name!r}", tree) for name, tree in desc.initial_assignments.items()]
+    for e in desc.events:
+        places += [(f"trigger of event {e.id!r}", e.trigger)]
+        places += [(f"delay of event {e.id!r}", e.delay), (f"priority of event {e.id!r}", e.priority)]
+    for where, tree in places:
+        if tree is not None and ex.is_random(tree):
+            raise UnsupportedSBMLError("distrib draw outside an event assignment", where)
 
 
 def _all_symbols(tree: tuple) -> set[str]:
