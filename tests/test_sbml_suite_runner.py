@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 
 from workbench.errors import UnsupportedSBMLError
 from workbench.sbml import suite
@@ -402,9 +403,12 @@ def test_stochastic_check_missing_columns_and_rows():
     assert not passed and "missing column" in detail and "X" in detail
     passed, detail = suite.stochastic_check(expected_mean, expected_sd, actual_mean.iloc[:-1], actual_sd, N, DSMTS)
     assert not passed and "wrong row count" in detail
+    # without an expected sd the mean is scored by the self-normalised sum, and Y not at all
     no_sd = expected_sd.drop(columns="X")
     passed, detail = suite.stochastic_check(expected_mean, no_sd, actual_mean, actual_sd, N, DSMTS)
-    assert not passed and "no expected sd" in detail
+    assert passed, detail
+    passed, detail = suite.stochastic_check(expected_mean, no_sd, actual_mean + 1.0, actual_sd, N, DSMTS)
+    assert not passed and "Z outside" in detail
 
 
 def test_stochastic_check_passes_every_suite_case_against_itself(root):
@@ -487,9 +491,26 @@ def test_run_case_scores_stochastic_cases(root):
     assert result.kind == "stochastic" and runs == [1000]
     result = suite.run_case(case, None, lambda case, n: (mean + 1.0, sd), n_runs=1000)
     assert result.status == "fail" and "Z outside" in result.detail
+    # a case with an expected mean and no sd (Cauchy: the median) gets the self-normalised score
     cauchy = real_case(root, "stochastic", "00049")
-    result = suite.run_case(cauchy, None, lambda case, n: (mean, sd))
-    assert (result.status, result.detail) == ("unsupported", suite.NO_EXPECTED_SD)
+    median, _ = suite.read_stochastic_results(cauchy)
+    draws = sps.cauchy(1.0, 2.0).rvs(size=(10_000, len(median)), random_state=np.random.default_rng(3))
+    draws[:, 0] = 0.0  # time 0: before the first draw
+    sample_sd = pd.DataFrame({"X": draws.std(axis=0, ddof=1)}, index=median.index)
+    centred = pd.DataFrame({"X": draws.mean(axis=0)}, index=median.index)
+    result = suite.run_case(cauchy, None, lambda case, n: (centred, sample_sd), n_runs=10_000)
+    assert result.status == "pass", result.detail
+    shifted = draws + 0.2  # a median off by a tenth of the scale
+    result = suite.run_case(
+        cauchy,
+        None,
+        lambda case, n: (
+            pd.DataFrame({"X": shifted.mean(axis=0)}, index=median.index),
+            pd.DataFrame({"X": shifted.std(axis=0, ddof=1)}, index=median.index),
+        ),
+        n_runs=10_000,
+    )
+    assert result.status == "fail" and "Z outside" in result.detail
 
 
 # --- run_suite ------------------------------------------------------------------------------------
