@@ -147,8 +147,9 @@ class SBMLModel(Model):
         """An ensemble of simulations, each with its own random draws (``distrib``).
 
         Each run integrates the model's reactions and rules as :meth:`simulate` does; the
-        events' draws of run ``r`` are seeded by ``seed + r`` (independent of the number of
-        threads). Species amounts (and values set by rate rules) are the ensemble's columns.
+        events' draws of run ``r`` have their own stream from ``SeedSequence(seed)``
+        (independent of the number of threads). Species amounts (and values set by rate
+        rules) are the ensemble's columns.
 
         Raises
         ------
