@@ -5,9 +5,11 @@ results (or perturb them, or raise). Tests that read the suite skip when it is a
 """
 
 import json
+import math
 import os
 import time
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -409,6 +411,50 @@ def test_stochastic_check_missing_columns_and_rows():
     assert passed, detail
     passed, detail = suite.stochastic_check(expected_mean, no_sd, actual_mean + 1.0, actual_sd, N, DSMTS)
     assert not passed and "Z outside" in detail
+
+
+def exponential_ensemble(spread=1.0, seed=7, times=50):
+    """Exponential draws (kurtosis 9: Y has standard deviation 2) at each time, and moments."""
+    samples = spread * np.random.default_rng(seed).exponential(size=(N, times))
+    index = pd.Index(np.arange(1.0, times + 1), name="time")
+    ones = np.ones(times)
+    deviation = samples - samples.mean(axis=0)
+    kurtosis = (deviation**4).mean(axis=0) / (deviation**2).mean(axis=0) ** 2
+    return (
+        pd.DataFrame({"X": ones}, index=index),
+        pd.DataFrame({"X": ones}, index=index),
+        pd.DataFrame({"X": samples.mean(axis=0)}, index=index),
+        pd.DataFrame({"X": samples.std(axis=0, ddof=1)}, index=index),
+        pd.DataFrame({"X": kurtosis}, index=index),
+    )
+
+
+def test_the_y_allowance_scales_with_the_kurtosis_of_the_draws():
+    """Y of heavy-tailed draws is wider than normal: a correct sampler passes on its own scale,
+    a variance 10% too large (Y ~ 7 standard deviations of its own) still fails."""
+    settings = suite.Settings(variables=["X"], output=["X-mean", "X-sd"], mean_range=(-3, 3), sd_range=(-3, 3))
+    expected_mean, expected_sd, mean, sd, kurtosis = exponential_ensemble()
+    y = np.sqrt(N / 2) * (sd.iloc[:, 0] ** 2 - 1)
+    n_out = int((y.abs() > 3).sum())
+    assert n_out > suite.chance_allowance(50, -3, 3)  # too many for normal-data ranges ...
+    assert not suite.stochastic_check(expected_mean, expected_sd, mean, sd, N, settings)[0]
+    passed, detail = suite.stochastic_check(expected_mean, expected_sd, mean, sd, N, settings, kurtosis)
+    assert passed, detail  # ... and as many as chance allows on the draws' own scale
+    assert f"{n_out} of 50 Y" in detail
+    np.testing.assert_allclose(suite.y_scale(kurtosis.iloc[:, 0]), 2.0, rtol=0.3)
+    *frames, kurtosis = exponential_ensemble(spread=np.sqrt(1.1))
+    passed, detail = suite.stochastic_check(*frames, N, settings, kurtosis)
+    assert not passed and "Y outside [-3, 3]" in detail
+
+
+def test_chance_allowance_is_the_binomial_tail_for_standard_normal_scores():
+    p = 2 * NormalDist().cdf(-3.0)
+    for n in (10, 50, 150):
+        allowed = suite.chance_allowance(n, -3.0, 3.0)
+        tail = [1 - sum(math.comb(n, j) * p**j * (1 - p) ** (n - j) for j in range(k + 1)) for k in range(n)]
+        assert allowed == next(k for k in range(n) if tail[k] <= suite.CHANCE_LEVEL)
+    assert suite.chance_allowance(150, -3.0, 3.0) == 3
+    assert suite.chance_allowance(50, -3.0, 3.0, scales=[0.0] * 50) == 0  # deterministic scores
 
 
 def test_stochastic_check_passes_every_suite_case_against_itself(root):

@@ -149,8 +149,14 @@ def run_ssa(
     max_events: int,
     threads: int | None,
     first_run: int = 0,
+    initial_counts: np.ndarray | None = None,
+    stream: int = 0,
 ) -> Ensemble:
-    """Validate, seed, allocate, run the SSA kernel and check each run's status."""
+    """Validate, seed, allocate, run the SSA kernel and check each run's status.
+
+    ``initial_counts`` (``n_runs x n_species``), when given, replaces ``y0`` with each run's
+    own copy numbers; ``stream`` picks the runs' random streams (see :func:`spawn_states`).
+    """
     if method not in sto.METHODS:
         raise ModelError(f"unknown stochastic method {method!r}; choose one of {list(sto.METHODS)}")
     _check_common(n_runs, volume, times)
@@ -159,9 +165,16 @@ def run_ssa(
     if int(max_events) != max_events or max_events < 1:
         raise ModelError(f"max_events must be a positive integer, got {max_events}")
     omega_sp, c = _sizes(arrays, p, volume, len(species))
-    x0 = _initial_counts(y0, omega_sp, species)
     n_runs = int(n_runs)
-    states = spawn_states(seed, n_runs, first_run)
+    if initial_counts is None:
+        x0 = np.tile(_initial_counts(y0, omega_sp, species), (n_runs, 1))
+    else:
+        x0 = np.ascontiguousarray(initial_counts, dtype=np.int64)
+        if x0.shape != (n_runs, len(species)):
+            raise ModelError(f"initial_counts must have shape {(n_runs, len(species))}, got {x0.shape}")
+        if (x0 < 0).any():
+            raise ModelError("initial_counts must not be negative")
+    states = spawn_states(seed, n_runs, first_run, stream)
     out = np.zeros((n_runs, times.size, len(species)), dtype=np.int64)
     status = np.zeros(n_runs, dtype=np.int64)
     events = np.zeros(n_runs, dtype=np.int64)

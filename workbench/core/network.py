@@ -618,6 +618,8 @@ class ReactionNetwork:
         max_events: int = 100_000_000,
         threads: int | None = None,
         first_run: int = 0,
+        initial_counts: np.ndarray | None = None,
+        stream: int = 0,
     ) -> Ensemble:
         """Stochastic simulation (Gillespie) of an ensemble of independent runs.
 
@@ -647,6 +649,12 @@ class ReactionNetwork:
         first_run : int
             Index of the first run: runs ``first_run .. first_run + n_runs - 1`` of the
             ensemble seeded by ``seed`` (chunks of one ensemble, e.g. on a cluster).
+        initial_counts : int64[n_runs, n_species], optional
+            Each run's own initial copy numbers, in place of ``initial`` (e.g. the counts an
+            earlier ensemble ended with, changed by an event).
+        stream : int
+            Which of each run's random streams to draw from: 0 is the run's own; continuing
+            an ensemble from its final counts, take 1, 2, ... (independent of the earlier).
 
         Returns
         -------
@@ -677,6 +685,8 @@ class ReactionNetwork:
             max_events=max_events,
             threads=threads,
             first_run=int(first_run),
+            initial_counts=initial_counts,
+            stream=int(stream),
         )
 
     def cle(

@@ -28,12 +28,13 @@ _U19 = np.uint64(19)
 _TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
-def spawn_states(seed: int | np.random.SeedSequence | None, n_runs: int, first: int = 0) -> np.ndarray:
+def spawn_states(seed: int | np.random.SeedSequence | None, n_runs: int, first: int = 0, stream: int = 0) -> np.ndarray:
     """Initial xoshiro256+ states for runs ``first .. first + n_runs - 1`` of an ensemble.
 
     Run ``i``'s state comes from ``SeedSequence(seed).spawn`` child ``i`` (the same child
     whatever ``first`` and ``n_runs`` are), so an ensemble split into chunks reproduces the
-    whole ensemble exactly.
+    whole ensemble exactly. ``stream`` ``k > 0`` takes that child's own child ``k`` instead:
+    a further stream of run ``i``, independent of its first, for continuing the run.
 
     Returns
     -------
@@ -42,7 +43,8 @@ def spawn_states(seed: int | np.random.SeedSequence | None, n_runs: int, first: 
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     states = np.empty((n_runs, 4), dtype=np.uint64)
     for row in range(n_runs):
-        child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, first + row))
+        key = (*root.spawn_key, first + row) + ((stream,) if stream else ())
+        child = np.random.SeedSequence(root.entropy, spawn_key=key)
         state = child.generate_state(4, dtype=np.uint64)
         if not state.any():  # the all-zero state is the generator's one fixed point
             state[0] = np.uint64(1)

@@ -107,8 +107,8 @@ def ssa_ensemble(
         Molecules per amount unit.
     omega_sp : float64[n_species]
         Molecules per concentration unit of each species (``omega * V_i``).
-    x0 : int64[n_species]
-        Initial copy numbers.
+    x0 : int64[n_runs, n_species]
+        Initial copy numbers of each run.
     t0 : float
     t_out : float64[n_times]
         Sorted output times, the first at or after ``t0``.
@@ -138,7 +138,7 @@ def ssa_ensemble(
             c,
             omega,
             omega_sp,
-            x0,
+            x0[r],
             t0,
             t_out,
             states[r],

@@ -27,6 +27,7 @@ from ..models.base import Model, quantity
 from .document import Description, read_description
 from .events import simulate_translation, simulate_translation_runs
 from .export import network_to_sbml
+from .stochastic import check_ssa_events, ssa_with_events
 from .translate import Translation
 
 __all__ = ["SBMLModel", "load_sbml", "simulate_case", "simulate_stochastic_case"]
@@ -91,12 +92,7 @@ class SBMLModel(Model):
             only events change as observables.
         """
         tr = self.translation()
-        times = output_times(
-            self.t_end if t_end is None and t is None else t_end,
-            self.n_points if n_points is None else n_points,
-            t,
-            tr.t0,
-        )
+        times = self._times(t_end, n_points, t)
         # rule-set values, and the non-constant quantities only events change
         derived = list(self.description.assignment_rules) + [
             name
@@ -112,14 +108,30 @@ class SBMLModel(Model):
         observables = {name: values[:, i] for i, name in enumerate(derived)}
         return Trajectory(times, names, states[:, keep], observables, self.units(), {"method": method})
 
+    def _times(self, t_end: float | None, n_points: int | None, t: np.ndarray | None) -> np.ndarray:
+        """Output times from the arguments, the model's window by default."""
+        return output_times(
+            self.t_end if t_end is None and t is None else t_end,
+            self.n_points if n_points is None else n_points,
+            t,
+            self.translation().t0,
+        )
+
     def ssa(self, n_runs: int = 1000, **options: Any) -> Ensemble:
         """Stochastic simulation under SBML's conventions: amounts as molecule counts.
 
         Propensities are the kinetic laws evaluated on amounts (``volume`` molecules per amount
-        unit). Models with events, rate rules or time in their math are refused.
+        unit). Events whose triggers read only time and parameters fire at their times in
+        every run (see :mod:`workbench.sbml.stochastic`); other events, rate rules, time in a
+        kinetic law and variable stoichiometry are refused. Options are those of
+        :meth:`Model.ssa <workbench.models.base.Model.ssa>`.
         """
-        self._require_stochastic()
-        return super().ssa(n_runs, **options)
+        tr = self.translation()
+        self._require_stochastic(events=True)
+        if not (self.description.events or tr.uses_time):
+            return super().ssa(n_runs, **options)
+        times = self._times(*(options.pop(name, None) for name in ("t_end", "n_points", "t")))
+        return ssa_with_events(tr, times, n_runs, **options)
 
     def cle(self, n_runs: int = 1000, **options: Any) -> Ensemble:
         """Chemical Langevin ensemble; refused for models with events, rate rules or time."""
@@ -157,12 +169,7 @@ class SBMLModel(Model):
             For a model with reactions as well as draws: that would need the SSA with events.
         """
         tr = self.translation()
-        times = output_times(
-            self.t_end if t_end is None and t is None else t_end,
-            self.n_points if n_points is None else n_points,
-            t,
-            tr.t0,
-        )
+        times = self._times(t_end, n_points, t)
         names = [s for s in tr.network.species if s != tr.time_name]
         values = self._draw_runs(
             times,
@@ -182,17 +189,20 @@ class SBMLModel(Model):
         _, values = simulate_translation_runs(self.translation(), times, outputs, n_runs, **options)
         return values
 
-    def _require_stochastic(self) -> None:
+    def _require_stochastic(self, events: bool = False) -> None:
+        """Refuse what stochastic simulation cannot do; ``events``: the SSA's scheduled events."""
         d = self.description
         tr = self.translation()
-        if d.events:
-            raise UnsupportedSBMLError("events in stochastic simulation")
+        if d.events and not events:
+            raise UnsupportedSBMLError("events in the chemical Langevin equation")
         if d.rate_rules:
             raise UnsupportedSBMLError("rate rules in stochastic simulation")
-        if tr.uses_time:
-            raise UnsupportedSBMLError("time-dependent math in stochastic simulation")
+        if tr.uses_time and not events:
+            raise UnsupportedSBMLError("time-dependent math in the chemical Langevin equation")
         if any(tr._variable_stoichiometry(r) for r in d.reactions):
             raise UnsupportedSBMLError("variable stoichiometry in stochastic simulation")
+        if events:
+            check_ssa_events(tr)
 
     def to_sbml(self) -> str:
         """The model, with its current values, as SBML Level 3 text."""
@@ -347,8 +357,8 @@ def simulate_case(case) -> pd.DataFrame:
     return pd.DataFrame(values, columns=list(settings.variables), index=pd.Index(times, name="time"))
 
 
-def simulate_stochastic_case(case, n_runs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Mean and standard deviation of ``n_runs`` runs of a stochastic test case.
+def simulate_stochastic_case(case, n_runs: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Mean, standard deviation and kurtosis of ``n_runs`` runs of a stochastic test case.
 
     The runs are SSA runs, or, for a model whose randomness is in the draws of its events
     (``distrib``), simulations of its rules and events (see :meth:`SBMLModel.draws`).
@@ -364,10 +374,13 @@ def simulate_stochastic_case(case, n_runs: int) -> tuple[pd.DataFrame, pd.DataFr
     if model.has_draws:
         values = model._draw_runs(times, tr.program(trees), n_runs, seed=20261201)
     else:
-        model._require_stochastic()
-        ensemble = tr.network.ssa(t=times, n_runs=n_runs, seed=20261201)
+        ensemble = model.ssa(n_runs, t=times, seed=20261201)
         # every variable as a program over each run's counts (rule-set values included)
-        counts = np.stack([ensemble[s] for s in tr.network.species], axis=-1)  # runs x times x species
+        columns = [
+            np.broadcast_to(times, (n_runs, times.size)) if s == tr.time_name and tr.uses_time else ensemble[s]
+            for s in tr.network.species
+        ]
+        counts = np.stack(columns, axis=-1)  # runs x times x states (time too, where read)
         rows = counts.reshape(-1, counts.shape[-1]).astype(float)
         values = run_all(tr.program(trees), rows, tr.network.parameter_vector()).reshape(*counts.shape[:2], -1)
     # each output quantity: a variable, or the logarithm of one (the lognormal cases)
@@ -386,4 +399,12 @@ def simulate_stochastic_case(case, n_runs: int) -> tuple[pd.DataFrame, pd.DataFr
             raise ModelError(f"the case asks for {name!r}, which is neither a variable nor its logarithm")
     mean = pd.DataFrame({q: v.mean(axis=0) for q, v in quantities.items()}, index=index)
     sd = pd.DataFrame({q: v.std(axis=0, ddof=1) for q, v in quantities.items()}, index=index)
-    return mean, sd
+    return mean, sd, pd.DataFrame({q: _kurtosis(v) for q, v in quantities.items()}, index=index)
+
+
+def _kurtosis(values: np.ndarray) -> np.ndarray:
+    """``m4 / m2²`` of each column (NaN where every run has the same value)."""
+    deviation = values - values.mean(axis=0)
+    m2 = (deviation**2).mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m2 > 0, (deviation**4).mean(axis=0) / np.where(m2 > 0, m2, 1.0) ** 2, np.nan)

@@ -83,7 +83,8 @@ STOCHASTIC_TYPES = frozenset({"StochasticTimeCourse", "StatisticalDistribution"}
 ZERO_SD_ATOL = 1e-12
 
 Simulate = Callable[["Case"], pd.DataFrame]
-StochasticSimulate = Callable[["Case", int], tuple[pd.DataFrame, pd.DataFrame]]
+#: ``(mean, sd)`` or ``(mean, sd, kurtosis)`` frames of an ensemble (see :func:`run_case`)
+StochasticSimulate = Callable[["Case", int], tuple[pd.DataFrame, ...]]
 
 
 def default_suite_path() -> Path:
@@ -634,21 +635,40 @@ def semantic_check(expected: pd.DataFrame, actual: pd.DataFrame, settings: Setti
 CHANCE_LEVEL = 1e-3
 
 
-def chance_allowance(n_tests: int, low: float, high: float, level: float = CHANCE_LEVEL) -> int:
-    """How many of ``n_tests`` standard-normal scores may fall outside ``[low, high]`` by chance.
+def chance_allowance(
+    n_tests: int, low: float, high: float, level: float = CHANCE_LEVEL, scales: Sequence[float] | None = None
+) -> int:
+    """How many of ``n_tests`` normal scores may fall outside ``[low, high]`` by chance.
 
-    The smallest ``k`` with ``P(Binomial(n_tests, p) > k) <= level``, ``p`` the probability
-    that one score falls outside. With 150 scores and the range (-3, 3) (``p = 0.0027``) a
-    correct simulator has one or more outside in a third of the cases, so requiring none
-    would fail correct simulators; this allows 3.
+    The smallest ``k`` with ``P(N > k) <= level``, ``N`` the number of scores outside: a sum
+    of independent Bernoulli variables whose probabilities are those of a score ``N(0, s²)``
+    falling outside, ``s`` from ``scales`` (one per score; default 1, standard normal). With
+    150 standard-normal scores and the range (-3, 3) (``p = 0.0027``) a correct simulator has
+    one or more outside in a third of the cases, so requiring none would fail correct
+    simulators; this allows 3.
     """
     normal = NormalDist()
-    p = normal.cdf(low) + (1.0 - normal.cdf(high))
-    k, tail = 0, 1.0 - (1.0 - p) ** n_tests  # P(X > 0)
-    while tail > level and k < n_tests:
-        k += 1
-        tail -= math.comb(n_tests, k) * p**k * (1.0 - p) ** (n_tests - k)
-    return k
+    scales = [1.0] * n_tests if scales is None else list(scales)
+    if len(scales) != n_tests:
+        raise ValueError(f"{len(scales)} scales for {n_tests} scores")
+    outside = [
+        (normal.cdf(low / s) + 1.0 - normal.cdf(high / s)) if s > 0 else float(not low <= 0.0 <= high) for s in scales
+    ]
+    count = np.array([1.0])  # distribution of the number outside (Poisson-binomial)
+    for p in outside:
+        count = np.convolve(count, [1.0 - p, p])
+    tails = 1.0 - np.cumsum(count)  # tails[k] = P(N > k)
+    return int(np.flatnonzero(tails <= level)[0]) if n_tests else 0
+
+
+def y_scale(kurtosis: np.ndarray | float) -> np.ndarray:
+    """Standard deviation of the DSMTS ``Y`` score for data of the given kurtosis.
+
+    ``sqrt(n/2) (S² / σ² - 1)`` is asymptotically normal with variance ``(κ - 1) / 2``
+    (``κ = E(X - μ)⁴ / σ⁴``): 1 for normal data, more for heavy tails (a Poisson of mean 1.5
+    truncated to [2, 18], κ = 5.76: 1.54), less for light ones.
+    """
+    return np.sqrt(np.maximum((np.asarray(kurtosis, dtype=float) - 1.0) / 2.0, 0.0))
 
 
 def stochastic_check(
@@ -658,6 +678,7 @@ def stochastic_check(
     actual_sd: pd.DataFrame,
     n_runs: int,
     settings: Settings,
+    actual_kurtosis: pd.DataFrame | None = None,
 ) -> tuple[bool, str]:
     r"""Score an ensemble of stochastic simulations by the DSMTS criteria.
 
@@ -681,6 +702,12 @@ def stochastic_check(
     the largest of that many scores reaches at that level (about 4.5 for 150 scores); a NaN or
     a deterministic mismatch never passes.
 
+    The ``Y`` ranges assume normal data. For others ``Y``'s standard deviation is
+    :func:`y_scale` of the kurtosis, so with ``actual_kurtosis`` given the chance allowance
+    and the extreme bound for ``Y`` use each score's own scale (scores inside the suite's
+    range still pass as they are): a correct sampler of a heavy-tailed distribution is not
+    failed by chance, while a wrong variance still is (its ``Y`` grows with ``sqrt(n)``).
+
     Reference: T. W. Evans, C. S. Gillespie, D. J. Wilkinson, "The SBML discrete stochastic
     models test suite", *Bioinformatics* 24(2):285-286, 2008.
 
@@ -696,6 +723,8 @@ def stochastic_check(
         The ensemble size ``n``.
     settings : Settings
         The case's settings (``mean_range``, ``sd_range``).
+    actual_kurtosis : pandas.DataFrame, optional
+        The ensemble's kurtosis ``m4 / m2²`` (same layout); NaN where the runs agree.
 
     Returns
     -------
@@ -733,6 +762,14 @@ def stochastic_check(
             return False, problem
         columns.append(values)
     mu, sigma, mean, sd = columns
+    if actual_kurtosis is None:
+        scale = {q: np.ones(n_rows) for q in quantities}
+    else:
+        _, kurtosis_frame = _split_time(actual_kurtosis, quantities)
+        kurtosis, problem = _columns(kurtosis_frame, quantities, "the ensemble kurtosis")
+        if problem:
+            return False, problem
+        scale = {q: np.nan_to_num(y_scale(kurtosis[q]), nan=1.0) for q in quantities}
     problem = _times_differ(times, actual_times)
     if problem:
         return False, problem
@@ -743,6 +780,8 @@ def stochastic_check(
     worst_y: tuple[float, str, int, float] | None = None
     max_z: tuple[float, str, int] = (-1.0, "", 0)  # (|Z|, quantity, row), over the times with sigma > 0
     max_y: tuple[float, str, int] = (-1.0, "", 0)
+    y_scales: list[float] = []  # of the Y scores tested
+    worst_standard_y = 0.0  # largest |Y| / scale among those out of range
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for q in quantities:
             if q in no_sd:  # the self-normalised score (see the docstring); no Y
@@ -770,6 +809,10 @@ def stochastic_check(
             y_out = np.where(y_ok, 0.0, np.nan_to_num(np.maximum(sd_low - y, y - sd_high), nan=np.inf))
             tested_z += int(np.count_nonzero(positive))
             tested_y += int(np.count_nonzero(y_tested))
+            y_scales += scale[q][y_tested].tolist()
+            if not y_ok.all():
+                standard = np.where(scale[q] > 0, np.abs(y) / scale[q], np.inf)
+                worst_standard_y = max(worst_standard_y, float(np.nan_to_num(standard[~y_ok], nan=np.inf).max()))
             hard += int(np.count_nonzero(~z_ok & ~(positive & np.isfinite(z))))
             hard += int(np.count_nonzero(~y_ok & ~(positive & np.isfinite(y))))
             abs_z, abs_y = np.nan_to_num(np.abs(z), nan=-1.0), np.nan_to_num(np.abs(y), nan=-1.0)
@@ -788,11 +831,12 @@ def stochastic_check(
                 if worst_y is None or y_out[row] > worst_y[0]:
                     worst_y = (float(y_out[row]), q, row, float(y[row]))
     allowed_z = chance_allowance(tested_z, mean_low, mean_high)
-    allowed_y = chance_allowance(tested_y, sd_low, sd_high)
+    allowed_y = chance_allowance(tested_y, sd_low, sd_high, scales=y_scales)
     # and none so far out that even the largest of that many scores would not reach it
     extreme = NormalDist().inv_cdf(1.0 - CHANCE_LEVEL / (2.0 * max(tested_z, 1)))
+    extreme_y = NormalDist().inv_cdf(1.0 - CHANCE_LEVEL / (2.0 * max(tested_y, 1)))
     within_chance = (worst_z is None or worst_z[0] <= extreme - mean_high) and (
-        worst_y is None or worst_y[0] <= extreme - sd_high
+        worst_y is None or worst_standard_y <= extreme_y
     )
     if (
         (worst_z is not None or worst_y is not None)
@@ -915,7 +959,9 @@ def run_case(
     stochastic_simulate : callable, optional
         ``stochastic_simulate(case, n_runs) -> (mean, sd)`` for stochastic cases: the ensemble
         mean and sample standard deviation, a column per quantity of
-        ``case.settings.output_quantities`` (e.g. ``X`` or ``ln(X)``), one row per output time.
+        ``case.settings.output_quantities`` (e.g. ``X`` or ``ln(X)``), one row per output time;
+        or ``(mean, sd, kurtosis)``, the kurtosis scaling the chance allowance of the ``Y``
+        scores (see :func:`stochastic_check`).
     n_runs : int
         The ensemble size for stochastic cases.
 
@@ -943,9 +989,9 @@ def run_case(
         return done("error", f"FileNotFoundError: no SBML Level 3 model in {case.directory}")
     try:
         if stochastic:
-            actual_mean, actual_sd = stochastic_simulate(case, n_runs)
+            mean, sd, *kurtosis = stochastic_simulate(case, n_runs)
             expected_mean, expected_sd = read_stochastic_results(case)
-            passed, detail = stochastic_check(expected_mean, expected_sd, actual_mean, actual_sd, n_runs, case.settings)
+            passed, detail = stochastic_check(expected_mean, expected_sd, mean, sd, n_runs, case.settings, *kurtosis)
         else:
             actual = simulate(case)
             passed, detail = semantic_check(read_results(case.results_path), actual, case.settings)

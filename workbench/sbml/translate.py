@@ -318,11 +318,19 @@ class Translation:
             if c != 0.0 and not symbols[s].boundary and not symbols[s].constant and s not in self.derived
         }
 
-    def _build_network(self) -> ReactionNetwork:
+    def stochastic_network(self) -> ReactionNetwork:
+        """The network for stochastic simulation: time is no molecule count, so no clock.
+
+        Its time entry (where the model reads time) stays at 0; the species and parameter
+        indices are the network's, so the event programs apply to its states unchanged.
+        """
+        return self._build_network(clock=False)
+
+    def _build_network(self, clock: bool = True) -> ReactionNetwork:
         d = self.desc
         species = {s: Species(initial=self._state_initial(s)) for s in self.states}
         if self.uses_time:
-            species[self.time_name] = Species(initial=self.t0)
+            species[self.time_name] = Species(initial=self.t0 if clock else 0.0)
         parameters = {}
         for name in self.parameters:
             parameters[name] = self.initial[name]  # INF and NaN included: SBML allows them
@@ -363,7 +371,7 @@ class Translation:
             if sym.constant:
                 raise SBMLError(f"a rate rule changes {name!r}, which is declared constant")
             reactions.append(Reaction(f"-> {name}", Expression(ex.simplify(rate)), _fresh(f"rate_of_{name}", {})))
-        if self.uses_time:
+        if self.uses_time and clock:
             reactions.append(Reaction(f"-> {self.time_name}", Expression(ex.ONE), "clock"))
         return ReactionNetwork(
             species=species,
