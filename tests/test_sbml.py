@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import holoviews as hv
 import numpy as np
 import panel as pn
 import pytest
@@ -14,6 +15,7 @@ from stats import Z, se_mean, se_variance
 import workbench as wb
 from workbench.errors import SBMLError, UnsupportedSBMLError
 from workbench.models import MODELS
+from workbench.views.families import StochasticView
 
 DECAY = sbml(
     compartments={"cell": 2.0},
@@ -238,6 +240,40 @@ def test_analyses_run_on_an_imported_model():
     assert lna.variance[lna.species.index("X")] == pytest.approx(40.0, rel=1e-8)  # Poisson
     info = wb.fim(model, ["X"], [1.0, 2.0, 4.0, 8.0], parameters=["b", "d"])
     assert np.all(np.isfinite(info.matrix)) and info.matrix.shape == (2, 2)
+
+
+def _labels(drawing) -> set[str]:
+    return {element.label for element in drawing.traverse(lambda e: e, [hv.Curve, hv.Area, hv.Histogram])}
+
+
+def test_an_imported_model_gets_the_ssa_view_and_the_lna_only_where_it_applies():
+    birth_death = dict(
+        species={"X": {"amount": 10.0, "only_substance": True}},
+        parameters={"b": 20.0, "d": 0.5},
+        reactions=[("birth", {}, {"X": 1}, "b"), ("death", {"X": 1}, {}, "d * X")],
+    )
+    plain = wb.app(wb.load_sbml(sbml(**birth_death)))
+    view = next(v for v in plain.views if isinstance(v, StochasticView))
+    view.refresh()
+    view.wait()
+    assert "LNA mean" in _labels(view.render(view.pipe.data)) and "No LNA" not in view.status.object
+    # with a reset at t = 5 the SSA runs the event and the LNA (which would miss it) is left out
+    reset = wb.load_sbml(sbml(**birth_death, events=[{"trigger": "time >= 5", "assign": {"X": "0"}}]))
+    reset.t_end = 10.0
+    the_app = wb.app(reset)
+    view = next(v for v in the_app.views if isinstance(v, StochasticView))
+    assert view.species.options == ["X"]  # not the clock
+    view.refresh()
+    view.wait()
+    ensemble = view.pipe.data
+    k = int(np.searchsorted(ensemble.t, 5.0))
+    assert ensemble.t[k] == 5.0 and (ensemble["X"][:, k] == 0).all()
+    labels = _labels(view.render(ensemble))
+    assert "LNA mean" not in labels and "median" in labels
+    assert "No LNA curves" in view.status.object and "events" in view.status.object
+    assert not the_app.alert.visible
+    with pytest.raises(wb.ModelError, match="linear noise approximation does not describe"):
+        wb.lna_trajectory(reset, [0.0, 1.0])
 
 
 def test_file_names_are_escaped_in_the_app():

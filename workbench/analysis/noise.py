@@ -117,6 +117,15 @@ def _lyapunov(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
+def _lna_network(model: Model | ReactionNetwork) -> ReactionNetwork:
+    """The network whose reactions the LNA expands; refused for what it would leave out."""
+    if isinstance(model, Model):
+        reason = model.lna_refusal()
+        if reason:
+            raise ModelError(f"the linear noise approximation does not describe {type(model).__name__}: {reason}")
+    return as_network(model)
+
+
 def lna(
     model: Model | ReactionNetwork,
     *,
@@ -138,11 +147,12 @@ def lna(
     Raises
     ------
     ModelError
-        If the steady state is not stable (the LNA has no stationary covariance there).
+        If the steady state is not stable (the LNA has no stationary covariance there), or
+        the model has what the LNA leaves out (doses, an imported model's events or rules).
     """
     if not (np.isfinite(volume) and volume > 0):
         raise ModelError(f"volume must be a positive finite number, got {volume}")
-    net = as_network(model)
+    net = _lna_network(model)
     p = net.parameter_vector(parameters)
     steady = steady_state(net, parameters=parameters) if steady is None else steady
     if not steady.stable:
@@ -190,9 +200,10 @@ def lna_trajectory(
     """Time-dependent LNA from the (deterministic) initial state: mean and covariance over ``t``.
 
     Integrates the mean ODE together with ``dSigma/dt = A Sigma + Sigma A^T + B`` (Sigma = 0
-    at ``t[0]``) with scipy's LSODA.
+    at ``t[0]``) with scipy's LSODA. Refused, with a ModelError, for models with what the LNA
+    leaves out (as :func:`lna`).
     """
-    net = as_network(model)
+    net = _lna_network(model)
     p = net.parameter_vector(parameters)
     t = np.asarray(t, dtype=float)
     if t.ndim != 1 or t.size < 1 or np.any(np.diff(t) < 0):

@@ -185,9 +185,9 @@ def sweep(
 def _ensemble_chunk(shared: tuple, chunk: tuple[int, int]) -> Ensemble:
     model, options = shared
     first, count = chunk
-    with KERNEL_LOCK:
-        return model._memoized("network", model.network).ssa(
-            t=options["times"], n_runs=count, seed=options["seed"], method=options["method"],
+    with KERNEL_LOCK:  # the model's own ssa: an imported model's events fire in it
+        return model.ssa(
+            count, t=options["times"], seed=options["seed"], method=options["method"],
             volume=options["volume"], max_events=options["max_events"], first_run=first,
         )  # fmt: skip
 

@@ -118,6 +118,8 @@ class Model(param.Parameterized):
     network_based: ClassVar[bool] = True
     #: The (parameter, species) a bifurcation diagram opens on; None: the view chooses.
     bifurcation_default: ClassVar[tuple[str, str] | None] = None
+    #: The generic app (a model outside the built-in families) shows the SSA view.
+    stochastic_view: ClassVar[bool] = False
 
     t_end = quantity(
         48.0,
@@ -171,6 +173,14 @@ class Model(param.Parameterized):
     def units(self) -> dict[str, str]:
         """Units of species and observables; time under ``"t"``."""
         return {"t": self.time_unit}
+
+    def counted_species(self) -> list[str]:
+        """The species an SSA ensemble of the model reports (molecule counts)."""
+        return list(self._memoized("network", self.network).species)
+
+    def lna_refusal(self) -> str | None:
+        """Why the linear noise approximation does not describe this model, or None if it does."""
+        return "the model has doses, which the LNA leaves out" if self._memoized("doses", self.doses) else None
 
     def plot_columns(self, traj: Trajectory) -> list[str]:
         """The quantities a time-course view shows by default (sharing one unit)."""

@@ -40,6 +40,7 @@ class SBMLModel(Model):
     """Base class of models imported from SBML (one subclass per imported file)."""
 
     abstract = True
+    stochastic_view = True
     #: The parsed file.
     description: ClassVar[Description]
     #: Model parameter name -> SBML id of the quantity it sets.
@@ -64,6 +65,26 @@ class SBMLModel(Model):
             if sym.unit:
                 units[name] = sym.unit
         return units
+
+    def counted_species(self) -> list[str]:
+        """The states an SSA ensemble reports: every state but the clock."""
+        tr = self.translation()
+        return [s for s in tr.network.species if not (tr.uses_time and s == tr.time_name)]
+
+    def lna_refusal(self) -> str | None:
+        """The LNA describes the reactions alone: not events, rate rules or time in the math."""
+        d, tr = self.description, self.translation()
+        left_out = [
+            what
+            for what, present in (
+                ("events", d.events),
+                ("rate rules", d.rate_rules),
+                ("time in its math", tr.uses_time and not d.events),
+                ("variable stoichiometry", any(tr._variable_stoichiometry(r) for r in d.reactions)),
+            )
+            if present
+        ]
+        return f"the model has {' and '.join(left_out)}, which the LNA leaves out" if left_out else None
 
     def plot_columns(self, traj: Trajectory) -> list[str]:
         species = [s for s, sym in self.description.symbols.items() if sym.kind == "species"]

@@ -6,6 +6,7 @@ stochastic gene expression, and the hybrid tissue.
 
 from __future__ import annotations
 
+import html
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -277,7 +278,8 @@ class StochasticView(View):
     """SSA ensemble, refined progressively (a small ensemble now, a large one in the background).
 
     Sample paths with quantile bands, the histogram at a chosen time with the LNA Gaussian,
-    mean and Fano factor with confidence bands and the LNA.
+    mean and Fano factor with confidence bands and the LNA (left out, with a note, where the
+    model has what the LNA does not describe: an imported model's events, say).
     """
 
     title = "Stochastic (SSA)"
@@ -286,8 +288,7 @@ class StochasticView(View):
 
     def __init__(self, app, **params: Any):
         super().__init__(app, **params)
-        net = self.model._memoized("network", self.model.network)
-        species = list(net.species)
+        species = self.model.counted_species()
         self.species = pn.widgets.Select(label="species", options=species, value=species[-1], width=160)
         self.time = pn.widgets.FloatSlider(
             label="histogram time", start=0.0, end=float(self.model.t_end), value=float(self.model.t_end), width=260
@@ -322,7 +323,7 @@ class StochasticView(View):
             self.app.report(self, err)
             return
         self.app.clear(self)
-        self.status.object = f"{self.small} cells; refining to {self.large} in the background…"
+        self.status.object = f"{self.small} cells; refining to {self.large} in the background…{self._lna_note()}"
         self.pipe.send(ensemble)
         # the larger ensemble starts once this change's redraws are done, and must not slow them
         deliver_to = main_thread_delivery()
@@ -352,10 +353,14 @@ class StochasticView(View):
 
         def deliver():
             if generation == self._generation:
-                self.status.object = f"{self.large} cells"
+                self.status.object = f"{self.large} cells{self._lna_note()}"
                 self.pipe.send(ensemble)
 
         deliver_to(deliver)
+
+    def _lna_note(self) -> str:
+        reason = self.model.lna_refusal()
+        return f"  \nNo LNA curves: {html.escape(reason)}." if reason else ""
 
     def render(self, ensemble: Ensemble | None) -> hv.Element:
         if ensemble is None:
@@ -365,7 +370,8 @@ class StochasticView(View):
         x = ensemble[name]
         # server-side reductions: quantile band, mean, five paths; never the raw ensemble
         q05, q50, q95 = np.quantile(x, [0.05, 0.5, 0.95], axis=0)
-        band = hv.Area((t, q05, q95), "time [h]", vdims=["q05", "q95"], label="5-95% of cells").opts(
+        count = hv.Dimension("q05", label=f"{name} [molecules]")  # the y-axis label
+        band = hv.Area((t, q05, q95), "time [h]", vdims=[count, "q95"], label="5-95% of cells").opts(
             color="#1f6f8b", alpha=0.2
         )
         paths = hv.NdOverlay(
@@ -392,37 +398,41 @@ class StochasticView(View):
             vdims=["probability"],
             label=f"SSA at t = {t[k]:.3g} h",
         ).opts(color="#1f6f8b", alpha=0.6)
-        traj = analysis.lna_trajectory(self.model, t)
-        i = traj.species.index(name)
-        mean, var = traj.mean[k, i], max(traj.covariance[k, i, i], 1e-12)
-        grid = np.linspace(max(0, values.min() - 1), values.max() + 1, 200)
-        gauss = hv.Curve(
-            (grid, np.exp(-0.5 * (grid - mean) ** 2 / var) / np.sqrt(2 * np.pi * var)),
-            [f"{name} [molecules]"],
-            ["probability"],
-            label="LNA Gaussian",
-        ).opts(color="#e07a1f", line_width=2)
-        panel_hist = (hist * gauss).opts(overlay_opts("distribution at the chosen time", 300))
+        # the LNA where it describes the model (not an imported model's events, say)
+        traj = None if self.model.lna_refusal() else analysis.lna_trajectory(self.model, t)
+        if traj is not None:
+            i = traj.species.index(name)
+            mean, var = traj.mean[k, i], max(traj.covariance[k, i, i], 1e-12)
+            grid = np.linspace(max(0, values.min() - 1), values.max() + 1, 200)
+            gauss = hv.Curve(
+                (grid, np.exp(-0.5 * (grid - mean) ** 2 / var) / np.sqrt(2 * np.pi * var)),
+                [f"{name} [molecules]"],
+                ["probability"],
+                label="LNA Gaussian",
+            ).opts(color="#e07a1f", line_width=2)
+        panel_hist = hv.Overlay([hist]) if traj is None else hist * gauss
+        panel_hist = panel_hist.opts(overlay_opts("distribution at the chosen time", 300))
         # mean and Fano with confidence bands, and the LNA
         m_lo, m_hi = ensemble.mean_ci(name)
         f_lo, f_hi = ensemble.fano_ci(name)
-        mean_band = hv.Area((t, m_lo, m_hi), "time [h]", vdims=["lo", "hi"], label="mean, 95% CI").opts(
+        mean_dim = hv.Dimension("lo", label=f"mean {name} [molecules]")
+        mean_band = hv.Area((t, m_lo, m_hi), "time [h]", vdims=[mean_dim, "hi"], label="mean, 95% CI").opts(
             color="#1f6f8b", alpha=0.3
         )
-        lna_mean = hv.Curve((t, traj.mean[:, i]), "time [h]", f"mean {name}", label="LNA mean").opts(
-            color="#e07a1f", line_dash="dashed"
-        )
+        fano_dim = hv.Dimension("lo", label="Fano factor")
         fano_band = hv.Area(
-            (t, np.nan_to_num(f_lo), np.nan_to_num(f_hi)), "time [h]", vdims=["lo", "hi"], label="Fano, 95% CI"
+            (t, np.nan_to_num(f_lo), np.nan_to_num(f_hi)), "time [h]", vdims=[fano_dim, "hi"], label="Fano, 95% CI"
         ).opts(color="#3a9d5d", alpha=0.3)
-        lna_fano = hv.Curve((t, traj.fano(name)), "time [h]", "Fano factor", label="LNA Fano").opts(
-            color="#e07a1f", line_dash="dashed"
-        )
+        panel_mean, panel_fano = hv.Overlay([mean_band]), hv.Overlay([fano_band])
+        if traj is not None:
+            dashed = {"color": "#e07a1f", "line_dash": "dashed"}
+            panel_mean *= hv.Curve((t, traj.mean[:, i]), "time [h]", f"mean {name}", label="LNA mean").opts(**dashed)
+            panel_fano *= hv.Curve((t, traj.fano(name)), "time [h]", "Fano factor", label="LNA Fano").opts(**dashed)
         layout = (
             panel_paths
             + panel_hist
-            + (mean_band * lna_mean).opts(overlay_opts("mean", 280))
-            + (fano_band * lna_fano).opts(overlay_opts("Fano factor", 280))
+            + panel_mean.opts(overlay_opts("mean", 280))
+            + panel_fano.opts(overlay_opts("Fano factor", 280))
         )
         return layout.opts(hv.opts.Layout(shared_axes=False)).cols(2)
 

@@ -56,7 +56,9 @@ def views_for(model: Model) -> list[type[View]]:
     for cls in type(model).__mro__:
         if cls in FAMILY_VIEWS:
             return FAMILY_VIEWS[cls]
-    return [TimeCourseView, *_NETWORK] if model.network_based else []
+    if not model.network_based:
+        return []
+    return [TimeCourseView, StochasticView, *_NETWORK] if model.stochastic_view else [TimeCourseView, *_NETWORK]
 
 
 def app(model: Model) -> ModelApp:
