@@ -227,6 +227,55 @@ def test_an_imported_model_exports_valid_sbml_that_reimports_identically():
         np.testing.assert_allclose(b[species], a[species], rtol=1e-9)
 
 
+def test_a_level_2_file_imports_as_its_level_3_version():
+    """libsbml gives every Level 2 document the (drawing-only) layout and render plugins."""
+    import libsbml
+
+    document = libsbml.readSBMLFromString(DECAY)
+    assert document.setLevelAndVersion(2, 4, False)
+    level_2 = libsbml.writeSBMLToString(document)
+    plugins = libsbml.readSBMLFromString(level_2)
+    assert "layout" in [plugins.getPlugin(i).getPackageName() for i in range(plugins.getNumPlugins())]
+    a = wb.load_sbml(level_2).simulate(t_end=2.0, n_points=5, rtol=1e-10, atol=1e-14)
+    b = wb.load_sbml(DECAY).simulate(t_end=2.0, n_points=5, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(a["S"], b["S"], rtol=1e-12)
+
+
+def test_the_export_of_an_imported_model_keeps_its_events_rules_and_current_values():
+    """The file as read, with the sliders' values: events, rules and local parameters included."""
+    import libsbml
+
+    doc = sbml(
+        species={"X": {"amount": 5.0, "only_substance": True}},
+        parameters={"a": (2.0, False), "d": 0.5, "t_on": 3.0, "y": (0.0, False)},
+        reactions=[("birth", {}, {"X": 1}, "a"), ("death", {"X": 1}, {}, "d * X")],
+        assignment_rules={"y": "2 * X"},
+        events=[{"trigger": "time >= t_on", "assign": {"a": "4 * a"}}],
+    )
+    # a local parameter in the death law, and the document in Level 2 Version 4
+    document = libsbml.readSBMLFromString(doc)
+    law = document.getModel().getReaction("death").getKineticLaw()
+    local = law.createLocalParameter()
+    local.setId("h")
+    local.setValue(2.0)
+    law.setMath(libsbml.parseL3Formula("d * X / h"))
+    assert document.setLevelAndVersion(2, 4, False)
+    model = wb.load_sbml(libsbml.writeSBMLToString(document))
+    model.t_on, model.a, model.death_h = 1.5, 3.0, 4.0
+    text = model.to_sbml()
+    exported = libsbml.readSBMLFromString(text)
+    assert (exported.getLevel(), exported.getVersion()) == (3, 2) and exported.getModel().getNumEvents() == 1
+    again = wb.load_sbml(text)
+    assert (again.t_on, again.a, again.death_h) == (1.5, 3.0, 4.0)
+    a = model.simulate(t_end=4.0, n_points=9, rtol=1e-10, atol=1e-14)
+    b = again.simulate(t_end=4.0, n_points=9, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(b["X"], a["X"], rtol=1e-12)
+    np.testing.assert_allclose(b["y"], 2 * b["X"], rtol=1e-12)  # the rule came along
+    # after t_on the birth rate is 12: X -> 12 / (d / h) = 96, reached from below
+    k = 12.0 / (0.5 / 4.0)
+    assert a["X"][-1] < k and np.all(np.diff(a["X"][3:]) > 0)
+
+
 # --- a live model -----------------------------------------------------------------------------------
 def test_analyses_run_on_an_imported_model():
     doc = sbml(

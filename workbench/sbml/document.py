@@ -81,6 +81,10 @@ class Description:
     conversion: str | None = None
     time_unit: str = ""
     notes: str = ""
+    #: The document as read (what :func:`.export.document_with_values` writes back out).
+    source: str = ""
+    #: Symbol id of each local parameter -> (reaction id, its id in the kinetic law).
+    local_parameters: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _read_document(source: str | Path) -> libsbml.SBMLDocument:
@@ -120,6 +124,10 @@ def _unit_name(model: libsbml.Model, unit_id: str) -> str | None:
     return libsbml.UnitDefinition.printUnits(definition, True) or unit_id
 
 
+#: Packages that only say how to draw the model: they change nothing a simulation computes.
+_VISUAL_PACKAGES = frozenset({"layout", "render"})
+
+
 def read_description(source: str | Path) -> Description:
     """Parse SBML text or a file into a :class:`Description`.
 
@@ -136,6 +144,8 @@ def read_description(source: str | Path) -> Description:
         package = doc.getPlugin(i).getPackageName()
         if package == "l3v2extendedmath":  # libsbml's name for L3v2 core math, not a package
             continue
+        if package in _VISUAL_PACKAGES:  # drawings only; libsbml adds both to every Level 2 file
+            continue
         if package == "distrib" and "<distrib:" not in libsbml.writeSBMLToString(doc):
             continue  # only its draw functions, which the math translation places
         raise UnsupportedSBMLError(f"package {package}", "only SBML core and distrib's draws are simulated")
@@ -148,7 +158,11 @@ def read_description(source: str | Path) -> Description:
     def tree(math_node, where: str) -> tuple:
         return ast_to_tree(math_node, functions, version=version, where=where)
 
-    desc = Description(id=model.getId() or "sbml_model", name=model.getName() or model.getId() or "SBML model")
+    desc = Description(
+        id=model.getId() or "sbml_model",
+        name=model.getName() or model.getId() or "SBML model",
+        source=libsbml.writeSBMLToString(doc),
+    )
     desc.conversion = model.getConversionFactor() or None
     desc.time_unit = _unit_name(model, model.getTimeUnits()) or ""
     for c in model.getListOfCompartments():
@@ -210,6 +224,7 @@ def read_description(source: str | Path) -> Description:
                 while new_id in desc.symbols:
                     new_id += "_"
                 desc.symbols[new_id] = Symbol(new_id, "parameter", lp.getValue(), True, lp.getName() or lp.getId())
+                desc.local_parameters[new_id] = (r.getId(), lp.getId())
                 local[lp.getId()] = ("sym", new_id)
             if local:
                 law = substitute(law, local)

@@ -702,3 +702,41 @@ def network_to_sbml(
     text = libsbml.writeSBMLToString(doc)
     _check_document(text)
     return text
+
+
+def document_with_values(desc, values: dict[str, float]) -> str:
+    """An imported document as SBML Level 3 Version 2, with ``values`` for its free quantities.
+
+    Everything else of the file (events, rules, function definitions, units, names,
+    annotations) is written back as read. ``values`` maps SBML ids, as
+    :meth:`SBMLModel.sbml_values <workbench.sbml.reader.SBMLModel.sbml_values>` gives them,
+    to compartment sizes, species' initial amounts or concentrations (as the file gives them),
+    parameter values, and local parameters (by their symbol ids).
+
+    Raises
+    ------
+    SBMLError
+        If the document cannot be converted to Level 3 Version 2, or libsbml finds the result
+        inconsistent.
+    """
+    doc = libsbml.readSBMLFromString(desc.source)
+    if (doc.getLevel(), doc.getVersion()) != (3, 2) and not doc.setLevelAndVersion(3, 2, False):
+        raise SBMLError(f"cannot convert the document from Level {doc.getLevel()} Version {doc.getVersion()} to L3V2")
+    model = doc.getModel()
+    for sid, value in values.items():
+        if sid in desc.local_parameters:
+            reaction, local_id = desc.local_parameters[sid]
+            _ok(model.getReaction(reaction).getKineticLaw().getLocalParameter(local_id).setValue(value), sid)
+        elif model.getCompartment(sid) is not None:
+            _ok(model.getCompartment(sid).setSize(value), sid)
+        elif model.getSpecies(sid) is not None:
+            species = model.getSpecies(sid)
+            given = species.setInitialConcentration if species.isSetInitialConcentration() else species.setInitialAmount
+            _ok(given(value), sid)
+        elif model.getParameter(sid) is not None:
+            _ok(model.getParameter(sid).setValue(value), sid)
+        else:
+            raise SBMLError(f"the document has no quantity {sid!r} to set")
+    text = libsbml.writeSBMLToString(doc)
+    _check_document(text)
+    return text

@@ -26,7 +26,7 @@ from ..errors import ModelError, UnsupportedSBMLError
 from ..models.base import Model, quantity
 from .document import Description, read_description
 from .events import simulate_translation, simulate_translation_runs
-from .export import network_to_sbml
+from .export import document_with_values
 from .stochastic import check_ssa_events, ssa_with_events
 from .translate import Translation
 
@@ -226,8 +226,12 @@ class SBMLModel(Model):
             check_ssa_events(tr)
 
     def to_sbml(self) -> str:
-        """The model, with its current values, as SBML Level 3 text."""
-        return network_to_sbml(self.network(), model_id=self.description.id)
+        """The file as read, with the current values, as SBML Level 3 Version 2 text.
+
+        Events, rules, function definitions, units and names are kept as the file has them
+        (the reaction network alone would lose the events and the rules).
+        """
+        return document_with_values(self.description, self.sbml_values())
 
 
 def _slider(sym, value: float, doc: str) -> param.Parameter:
