@@ -24,6 +24,7 @@ EXPECTED = [
     "07-identifiability",
     "08-hybrid-tissue",
     "09-virtual-populations",
+    "10-sbml",
 ]
 
 
