@@ -4,14 +4,22 @@ A fresh virtual environment gets binder/requirements.txt, then binder/postBuild 
 repo2docker would (installing the package and compiling every kernel into a cache under a
 throw-away home), then a tutorial is executed through binder/start. Needs network access to
 PyPI, like Binder itself; marked ``binder`` (deselect with ``-m "not binder"``).
+
+The build takes minutes, mostly numba compiling on one core, so ``conftest.py`` starts it in
+the background as soon as the tests are collected and runs these tests last: the rest of the
+suite runs meanwhile.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,21 +37,46 @@ def run(command: list[str], env: dict, timeout: float = 1200) -> str:
     return result.stdout
 
 
+#: The background build: its thread, then its result or its error.
+_BUILD: dict = {}
+
+
+def start_build() -> None:
+    """Start building the Binder environment in a background thread (once per session)."""
+    if "thread" in _BUILD:
+        return
+    base = Path(tempfile.mkdtemp(prefix="workbench-binder-"))
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    _BUILD["thread"] = threading.Thread(target=_build, args=(base,), name="binder-build", daemon=True)
+    _BUILD["thread"].start()
+
+
+def _build(base: Path) -> None:
+    try:
+        venv, home = base / "env", base / "home"
+        home.mkdir()
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        env = {
+            "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            "HOME": str(home),
+            "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
+            "LANG": "C.UTF-8",
+        }
+        python = str(venv / "bin" / "python")
+        run([python, "-m", "pip", "install", "--quiet", "-r", str(BINDER / "requirements.txt")], env, timeout=2400)
+        run(["bash", str(BINDER / "postBuild")], env, timeout=2400)
+        _BUILD["result"] = (venv, env)
+    except BaseException as error:  # reported by the tests that need the environment
+        _BUILD["error"] = error
+
+
 @pytest.fixture(scope="module")
-def binder_env(tmp_path_factory):
-    base = tmp_path_factory.mktemp("binder")
-    venv, home = base / "env", base / "home"
-    home.mkdir()
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    env = {
-        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
-        "HOME": str(home),
-        "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
-        "LANG": "C.UTF-8",
-    }
-    run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(BINDER / "requirements.txt")], env)
-    run(["bash", str(BINDER / "postBuild")], env)
-    return venv, env
+def binder_env():
+    start_build()  # already running when conftest started it
+    _BUILD["thread"].join()
+    if "error" in _BUILD:
+        raise _BUILD["error"]
+    return _BUILD["result"]
 
 
 def test_postbuild_compiles_every_kernel_into_the_image_cache(binder_env):

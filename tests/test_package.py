@@ -105,8 +105,17 @@ def test_a_fresh_process_loads_every_kernel_from_the_cache():
 
 
 def test_cli_warmup_and_demo():
-    warm = run_module("warmup")
-    assert "integrate_network" in warm
+    warm = run_module("warmup", "--jobs", "2")
+    # two processes compile (here: load, after make test's warmup), then one pass finds every kernel cached
+    assert "in 2 processes" in warm and "sbml event loop" in warm
+    last_pass = warm.split("Every kernel, from the cache")[1]
+    assert "integrate_network" in warm and "ssa_ensemble" in last_pass and "sbml event loop" in last_pass
+    assert "  compiled" not in last_pass, last_pass
+    only = run_module("warmup", "--only", "network_rhs,reaction_rates")
+    assert "network_rhs" in only and "ssa_ensemble" not in only and "sbml event loop" not in only
+    command = [sys.executable, "-m", "workbench", "warmup", "--only", "nope"]
+    wrong = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert wrong.returncode == 2 and "unknown kernels ['nope']" in wrong.stderr
     demo = run_module("demo")
     assert "AUC(0-inf)" in demo and "cl_apparent" in demo
 

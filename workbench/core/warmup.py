@@ -8,7 +8,7 @@ the types the library uses, so that later processes load the code instead of com
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -225,23 +225,34 @@ def kernel_dispatchers() -> dict[str, object]:
     }
 
 
-def warmup(progress: Callable[[str], None] | None = print) -> dict[str, float]:
+def warmup(progress: Callable[[str], None] | None = print, names: Sequence[str] | None = None) -> dict[str, float]:
     """Compile (or load from the cache) every kernel; return the seconds each took.
 
     Parameters
     ----------
     progress : callable, optional
         Called with one line per kernel (default: print). ``None`` for silence.
+    names : sequence of str, optional
+        Only these kernels (names as in :func:`kernel_dispatchers`); default every one.
     """
     dispatchers = kernel_dispatchers()
     timings: dict[str, float] = {}
     for name, thunk in entry_points():
+        if names is not None and name not in names:
+            continue
+        stats = dispatchers[name].stats
+        misses, hits = sum(stats.cache_misses.values()), sum(stats.cache_hits.values())
         start = time.perf_counter()
         thunk()
         elapsed = time.perf_counter() - start
         timings[name] = elapsed
         if progress is not None:
             stats = dispatchers[name].stats
-            source = "compiled" if stats.cache_misses else "loaded from cache"
+            if sum(stats.cache_misses.values()) > misses:
+                source = "compiled"
+            elif sum(stats.cache_hits.values()) > hits:
+                source = "loaded from cache"
+            else:
+                source = "ready (earlier in this process)"
             progress(f"  {name:<24} {elapsed:7.2f} s  {source}")
     return timings
