@@ -457,6 +457,17 @@ def test_chance_allowance_is_the_binomial_tail_for_standard_normal_scores():
     assert suite.chance_allowance(50, -3.0, 3.0, scales=[0.0] * 50) == 0  # deterministic scores
 
 
+def test_the_truncated_normal_cases_give_the_variance_as_their_sd(root):
+    """docs/sbml.md: 00070 and 00099 list normal(0, 1.5) truncated above 0.5 with the exact mean
+    and, as its "sd", the variance; the runner scores them as given (their Y are biased)."""
+    truncated = sps.truncnorm(-np.inf, 0.5 / 1.5, scale=1.5)
+    for case in suite.find_cases(root, "stochastic", ids=[70, 99]):
+        mean, sd = suite.read_stochastic_results(case)
+        assert mean["X"].iloc[-1] == pytest.approx(truncated.mean(), abs=1e-9)
+        assert sd["X"].iloc[-1] == pytest.approx(truncated.var(), abs=1e-6)
+        assert abs(sd["X"].iloc[-1] - truncated.std()) > 2e-3
+
+
 def test_stochastic_check_passes_every_suite_case_against_itself(root):
     for case in suite.find_cases(root, "stochastic"):
         mean, sd = suite.read_stochastic_results(case)
