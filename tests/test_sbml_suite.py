@@ -27,10 +27,14 @@ pytestmark = [
 SLOW = {
     "00966": "over 100,000 event executions in 1000 time units (the event guard stops it)",
 }
+#: Stochastic cases left out of the CI run (they pass in the report script's run).
+SLOW_STOCHASTIC = {
+    "00005": "the birth-death of 00001 (and 00004, 10x) at 100x the molecules: 830 million SSA reactions, 55 s",
+}
 #: Tags of cases left out of the CI run: chi-square tests of random event order over
-#: thousands of events, 47 s for the 14 (11 pass and 2 are unsupported in the report script's run).
+#: thousands of events, 30 s for the 14 (11 pass and 2 are unsupported in the report script's run).
 SLOW_TAGS = {"RandomEventExecution"}
-#: The distrib cases CI runs (10 s each): normal, uniform, exponential, gamma, poisson, cauchy,
+#: The distrib cases CI runs (7 s each): normal, uniform, exponential, gamma, poisson, cauchy,
 #: chisquare, rayleigh, laplace, lognormal (as ln X), binomial; truncated cauchy, exponential,
 #: gamma, normal and poisson (all 49 pass in the report script's run: docs/sbml.md).
 DISTRIB_IN_CI = {
@@ -73,7 +77,7 @@ def test_semantic_cases_pass_or_are_reported_unsupported():
 
 def test_stochastic_cases_pass_or_are_reported_unsupported():
     cases = find_cases(SUITE, "stochastic")
-    time_courses = [c for c in cases if c.test_type != "StatisticalDistribution"]
+    time_courses = [c for c in cases if c.test_type != "StatisticalDistribution" and c.id not in SLOW_STOCHASTIC]
     # the DSMTS's 10,000 runs (its ranges allow for the skew of batch-arrival models there),
     # events at set times included
     results = run_suite(time_courses, None, simulate_stochastic_case, n_runs=10_000, processes=2, timeout=120.0)
