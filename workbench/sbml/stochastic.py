@@ -273,14 +273,8 @@ def ssa_with_events(
         [names[i] for i in keep],
         np.ascontiguousarray(out[:, :, keep]),
         volume=volume,
-        omega=_omega(net, p, volume)[keep],
+        omega=ens.omega[keep],  # the last stretch's: the loop always ends with one
         method=method,
         events=events,
         seed=seed,
     )
-
-
-def _omega(net, p: np.ndarray, volume: float) -> np.ndarray:
-    """Molecules per unit of each state (as the SSA's wrapper computes them)."""
-    sp_vol = net.arrays.sp_vol
-    return np.array([volume * (1.0 if sp_vol[i] < 0 else p[sp_vol[i]]) for i in range(sp_vol.shape[0])])
