@@ -73,6 +73,9 @@ class SBMLModel(Model):
 
     def lna_refusal(self) -> str | None:
         """The LNA describes the reactions alone: not events, rate rules or time in the math."""
+        return self._memoized("lna_refusal", self._lna_refusal)
+
+    def _lna_refusal(self) -> str | None:
         d, tr = self.description, self.translation()
         left_out = [
             what

@@ -75,11 +75,16 @@ def check_ssa_events(tr: Translation) -> None:
                 )
 
 
-def _triggers(tr: Translation, times: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Trigger values (bool, ``n_times x n_events``) at the given times."""
-    rows = np.zeros((times.size, len(tr.network.species)))
+def _with_time(tr: Translation, rows: np.ndarray, times: np.ndarray | float) -> np.ndarray:
+    """``rows`` (state rows for the programs) with the clock entry set to ``times``."""
     if tr.uses_time:
         rows[:, tr.species_index[tr.time_name]] = times
+    return rows
+
+
+def _triggers(tr: Translation, times: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Trigger values (bool, ``n_times x n_events``) at the given times (they read no species)."""
+    rows = _with_time(tr, np.zeros((times.size, len(tr.network.species))), times)
     return ex.run_all(tr.events.triggers, rows, p) != 0.0
 
 
@@ -157,18 +162,11 @@ def _set_parameters(tr: Translation, e: int, t: float, p: np.ndarray) -> None:
     lo, hi = ev.assign_ptr[e], ev.assign_ptr[e + 1]
     if not (ev.target_kind[lo:hi] == 1).any():
         return
-    row = _triggers_row(tr, t)
+    row = _with_time(tr, np.zeros((1, len(tr.network.species))), t)  # the values read no species
     values = ex.run_all(ev.assign, row, p)[0] * ex.run_all(ev.scale, row, p)[0]
     for a in range(lo, hi):
         if ev.target_kind[a] == 1:
             p[ev.target_index[a]] = values[a]
-
-
-def _triggers_row(tr: Translation, t: float) -> np.ndarray:
-    row = np.zeros((1, len(tr.network.species)))
-    if tr.uses_time:
-        row[0, tr.species_index[tr.time_name]] = t
-    return row
 
 
 def _set_counts(tr: Translation, e: int, t: float, p: np.ndarray, counts: np.ndarray, omega: np.ndarray) -> None:
@@ -178,9 +176,7 @@ def _set_counts(tr: Translation, e: int, t: float, p: np.ndarray, counts: np.nda
     targets = [a for a in range(lo, hi) if ev.target_kind[a] == 0]
     if not targets:
         return
-    rows = counts / omega[None, :]
-    if tr.uses_time:
-        rows[:, tr.species_index[tr.time_name]] = t
+    rows = _with_time(tr, counts / omega[None, :], t)
     values = ex.run_all(ev.assign, rows, p) * ex.run_all(ev.scale, rows, p)
     species = list(tr.network.species)
     for a in targets:

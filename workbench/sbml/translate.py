@@ -103,6 +103,7 @@ class Translation:
         self.uses_time = not self.states or any(TIME in _all_symbols(t) for t in self._all_trees())
         self.initial = self._initial_values()
         self.network = self._build_network()
+        self._stochastic_network: ReactionNetwork | None = None
         self.species_index = self.network.species_index
         self.parameter_index = {name: k for k, name in enumerate(self.network.parameter_names)}
         self.events = self._compile_events()
@@ -322,9 +323,12 @@ class Translation:
         """The network for stochastic simulation: time is no molecule count, so no clock.
 
         Its time entry (where the model reads time) stays at 0; the species and parameter
-        indices are the network's, so the event programs apply to its states unchanged.
+        indices are the network's, so the event programs apply to its states unchanged. Built
+        once per translation (an SSA view asks for it on every change).
         """
-        return self._build_network(clock=False)
+        if self._stochastic_network is None:
+            self._stochastic_network = self._build_network(clock=False)
+        return self._stochastic_network
 
     def _build_network(self, clock: bool = True) -> ReactionNetwork:
         d = self.desc
